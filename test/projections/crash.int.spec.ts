@@ -1,0 +1,125 @@
+// A real crash: the projector runs in a child process (test/support/projectionWorker.ts) while the
+// test appends a generated history, and is SIGKILLed at random moments, mid-batch included, then
+// restarted. Because rows and checkpoint commit together, the views must end exactly as the oracle
+// says — no effect lost or applied twice: every sync item once, inboxSeq consecutive, unread exact —
+// and every projection must equal a rebuild from the log (verifyProjection).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_PROJECTIONS, ensureProjectionSchemas, readCheckpoints, verifyProjection } from '../../src/projections/index.js';
+import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
+import type { EventStore } from '../../src/store/eventStore.js';
+import { expectedViews } from '../oracle/expectedViews.js';
+import { historyOf, scriptArbitrary } from '../oracle/generators.js';
+import { computeOracle } from '../oracle/oracle.js';
+import { appendHistory, readWholeLog, type HistoryAppend } from '../support/history.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { readWorldViews, startSyncWalker } from '../support/projectionViews.js';
+import { expectSyncComplete } from '../support/syncExpectations.js';
+
+const FANOUT_LIMIT = 3;
+/** Small batches: many commits per second, so a kill often lands inside one. */
+const BATCH_SIZE = 3;
+const KILLS = 5;
+const WORKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../support/projectionWorker.ts');
+const PROJECTION_NAMES = ALL_PROJECTIONS.map((p) => p.name);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts a projector process and resolves once its runner is running. */
+async function startWorker(databaseUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, databaseUrl, String(FANOUT_LIMIT), String(BATCH_SIZE)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`projector exited (${code}) before it was ready: ${stderr}`)));
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('projector killed at random moments', () => {
+  let db: TestDatabase;
+  let store: EventStore;
+  let worker: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = createPostgresEventStore({ pool: db.pool, notify: true });
+  });
+
+  afterAll(async () => {
+    if (worker) await kill(worker);
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('ends with views equal to the oracle and to a rebuild, nothing lost or applied twice', async () => {
+    // One fixed, busy history; the kill moments are what varies from run to run.
+    const [script] = fc.sample(scriptArbitrary({ minSteps: 220, maxSteps: 260 }), { numRuns: 1, seed: 20240131 });
+    const { users, conversationIds, appends } = historyOf(script!);
+    await ensureProjectionSchemas(db.pool);
+    const walkers = await Promise.all(users.map((u) => startSyncWalker(db.pool, u)));
+
+    const chunks: HistoryAppend[][] = [];
+    const chunkSize = Math.ceil(appends.length / (KILLS + 1));
+    for (let i = 0; i < appends.length; i += chunkSize) chunks.push(appends.slice(i, i + chunkSize));
+    const heads = new Map<string, number>();
+    let killsWhileBehind = 0;
+
+    for (const [index, chunk] of chunks.entries()) {
+      // Half the chunk waits for the projector, half arrives while it runs.
+      const half = Math.floor(chunk.length / 2);
+      await appendHistory(store, chunk.slice(0, half), heads);
+      worker = await startWorker(db.url);
+      await appendHistory(store, chunk.slice(half), heads);
+      if (index === chunks.length - 1) break;
+      await sleep(Math.floor(Math.random() * 250));
+      await kill(worker);
+      const head = await store.headPosition();
+      const checkpoints = await readCheckpoints(db.pool, PROJECTION_NAMES);
+      if (PROJECTION_NAMES.some((name) => (checkpoints.get(name)?.position ?? 0n) < head)) killsWhileBehind++;
+    }
+
+    // The last projector catches up; then it is stopped the same hard way.
+    const head = await store.headPosition();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const checkpoints = await readCheckpoints(db.pool, PROJECTION_NAMES);
+      if (PROJECTION_NAMES.every((name) => (checkpoints.get(name)?.position ?? 0n) >= head)) break;
+      if (Date.now() > deadline) throw new Error(`projector did not catch up to ${head}: ${JSON.stringify([...checkpoints.values()].map((c) => [c.name, String(c.position)]))}`);
+      await sleep(50);
+    }
+    await kill(worker!);
+    // Kills landed while work was pending (else this test would prove little).
+    expect(killsWhileBehind, 'kills that interrupted a projector with work pending').toBeGreaterThanOrEqual(3);
+
+    // inboxSeq is consecutive per user (1..n): a repeated batch would leave a duplicate or a hole.
+    const inbox = await db.pool.query<{ user_id: string; entries: number; first: number; last: number }>(
+      'SELECT user_id, count(*)::int AS entries, min(inbox_seq)::int AS first, max(inbox_seq)::int AS last FROM proj_inbox.entries GROUP BY user_id',
+    );
+    expect(inbox.rows.length).toBeGreaterThan(0);
+    for (const row of inbox.rows) expect({ user: row.user_id, first: row.first, last: row.last }).toEqual({ user: row.user_id, first: 1, last: row.entries });
+    for (const name of PROJECTION_NAMES) {
+      expect(await verifyProjection({ pool: db.pool, store, fanoutLimit: FANOUT_LIMIT }, name), `${name} differs from a rebuild`).toEqual([]);
+    }
+    const oracle = computeOracle(await readWholeLog(store));
+    expect(await readWorldViews(db.pool, { users, conversationIds })).toEqual(expectedViews(oracle, users, conversationIds));
+    for (const walker of walkers) {
+      await walker.pull(7);
+      expectSyncComplete(walker, oracle.users.get(walker.userId)?.syncItems ?? [], oracle.users.get(walker.userId));
+    }
+  }, 60_000);
+});

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { StoreUnavailableError } from '../../src/store/eventStore.js';
+import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
+import { InvalidStoreRequestError } from '../../src/store/memory/requestChecks.js';
+import { freePort } from '../support/globalSetup.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeEventStoreContract } from '../contract/eventStoreContract.js';
+import { newEvent, newEvents, recordingSubscriber, uniquePrefix, waitFor } from '../contract/contractFixtures.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describeEventStoreContract('postgres', async () => {
+  const store = createPostgresEventStore({ pool: db.pool, connectionString: db.url, pollIntervalMs: 100 });
+  return {
+    store,
+    dispose: () => store.close(),
+    holdOpenAppend: async (streamId, events) => store.beginAppend(streamId, events, 'any'),
+  };
+});
+
+/** Waits until the database has a session LISTENing on the events channel. */
+async function waitForListeners(count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { rows } = await db.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN missive_events' AND state = 'idle'",
+    );
+    if (rows[0]!.n >= count) return;
+    if (Date.now() > deadline) throw new Error(`expected ${count} LISTEN session(s)`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('PostgreSQL event store specifics', () => {
+  it('wakes a subscriber of another store instance (own pool) through NOTIFY', async () => {
+    const otherPool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // Polling every minute: only a notification can deliver within the test's time.
+    const follower = createPostgresEventStore({ pool: otherPool, pollIntervalMs: 60_000 });
+    const writer = createPostgresEventStore({ pool: db.pool });
+    const prefix = uniquePrefix();
+    const subscriber = recordingSubscriber(follower, await follower.headPosition(), prefix);
+    try {
+      await waitForListeners(1);
+      const appendedAt = Date.now();
+      await writer.append(`${prefix}-notified`, [newEvent()], 'any');
+      await waitFor(() => subscriber.own().length === 1, 'the notified event delivered', 5_000);
+      expect(Date.now() - appendedAt).toBeLessThan(2_000);
+    } finally {
+      await subscriber.subscription.stop();
+      await follower.close();
+      await writer.close();
+      await otherPool.end();
+    }
+  });
+
+  it('LISTENs again after its connection is killed', async () => {
+    const follower = createPostgresEventStore({ pool: db.pool, pollIntervalMs: 60_000 });
+    const writer = createPostgresEventStore({ pool: db.pool, notify: true });
+    const prefix = uniquePrefix();
+    const subscriber = recordingSubscriber(follower, await follower.headPosition(), prefix);
+    try {
+      await waitForListeners(1);
+      await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN missive_events'");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitForListeners(1);
+      await writer.append(`${prefix}-after-reconnect`, [newEvent()], 'any');
+      await waitFor(() => subscriber.own().length === 1, 'the event delivered after the reconnect', 5_000);
+    } finally {
+      await subscriber.subscription.stop();
+      await follower.close();
+      await writer.close();
+    }
+  });
+
+  it('keeps transaction id order equal to global position order under concurrent appends', async () => {
+    const store = createPostgresEventStore({ pool: db.pool, notify: false });
+    const prefix = uniquePrefix();
+    await Promise.all(Array.from({ length: 10 }, (_, w) => (async () => {
+      for (let i = 0; i < 10; i++) await store.append(`${prefix}-${w}`, newEvents(1 + (i % 3)), 'any');
+    })()));
+    const { rows } = await db.pool.query<{ inversions: number; shared: number }>(`
+      SELECT count(*) FILTER (WHERE transaction_id < previous)::int AS inversions,
+             count(*) FILTER (WHERE transaction_id = previous AND stream_id <> previous_stream)::int AS shared
+        FROM (SELECT transaction_id, stream_id,
+                     lag(transaction_id) OVER (ORDER BY global_position) AS previous,
+                     lag(stream_id) OVER (ORDER BY global_position) AS previous_stream
+                FROM events) ordered`);
+    expect(rows[0]).toEqual({ inversions: 0, shared: 0 });
+    await store.close();
+  });
+
+  it('rejects a NUL character that PostgreSQL cannot store, appending nothing', async () => {
+    const store = createPostgresEventStore({ pool: db.pool });
+    const prefix = uniquePrefix();
+    await expect(store.append(`${prefix}-nul`, [newEvent({ data: { text: 'a\u0000b' } })], 'any')).rejects.toBeInstanceOf(InvalidStoreRequestError);
+    await expect(store.append(`${prefix}-nul\u0000`, [newEvent()], 'any')).rejects.toBeInstanceOf(InvalidStoreRequestError);
+    expect(await store.readStream(`${prefix}-nul`)).toEqual([]);
+    await store.close();
+  });
+
+  it('reports an unreachable database as StoreUnavailableError, also to subscribers', async () => {
+    const deadPool = new pg.Pool({ host: '127.0.0.1', port: await freePort(), user: 'missive', password: 'missive', database: 'missive', connectionTimeoutMillis: 2_000 });
+    const store = createPostgresEventStore({ pool: deadPool, notify: false, pollIntervalMs: 50 });
+    try {
+      await expect(store.append('conversation-x', [newEvent()], 'any')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.readStream('conversation-x')).rejects.toMatchObject({ code: 'store_unavailable' });
+      await expect(store.readAll()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
+      const subscriber = recordingSubscriber(store, 0n, 'conversation-');
+      await waitFor(() => subscriber.errors.length >= 2, 'the subscriber reports and retries');
+      await subscriber.subscription.stop();
+      expect(subscriber.errors.every((e) => e instanceof StoreUnavailableError)).toBe(true);
+    } finally {
+      await store.close();
+      await deadPool.end();
+    }
+  });
+});

@@ -1,0 +1,57 @@
+// Writes a generated history (test/oracle/generators.ts) into a real event store exactly as the
+// command handler would: one append per accepted command, with the expected revision the writer
+// believes in, so retried sends reach the store and are deduplicated by it. Reads the log back in
+// global order for the oracle.
+import type pg from 'pg';
+import type { EventStore, NewEvent, RecordedEvent } from '../../src/store/eventStore.js';
+
+/** One accepted command's events, appended together to one stream. */
+export interface HistoryAppend {
+  streamId: string;
+  events: NewEvent[];
+}
+
+/** Appends `appends` in order; the store's answer decides each stream's next expected revision. */
+export async function appendHistory(store: EventStore, appends: readonly HistoryAppend[], heads = new Map<string, number>()): Promise<void> {
+  for (const { streamId, events } of appends) {
+    const result = await store.append(streamId, events, heads.get(streamId) ?? -1);
+    heads.set(streamId, result.nextExpectedRevision);
+  }
+}
+
+/**
+ * Appends a history in two parts with `between` run after the first part: the second part continues
+ * with the revisions the first part reached.
+ */
+export async function appendHistoryInParts(
+  store: EventStore,
+  appends: readonly HistoryAppend[],
+  splitAt: number,
+  between: () => Promise<void>,
+): Promise<void> {
+  const heads = new Map<string, number>();
+  await appendHistory(store, appends.slice(0, splitAt), heads);
+  await between();
+  await appendHistory(store, appends.slice(splitAt), heads);
+}
+
+/** The whole log in global order. */
+export async function readWholeLog(store: EventStore, pageSize = 500): Promise<RecordedEvent[]> {
+  const log: RecordedEvent[] = [];
+  let after = 0n;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: pageSize });
+    if (page.events.length === 0) return log;
+    log.push(...page.events);
+    after = page.lastPosition;
+  }
+}
+
+/**
+ * Empties the log and forgets every projection (their schemas are recreated empty, at epoch 1, by the
+ * next ensureProjectionSchemas): a fresh world in the same database, much cheaper than a new one.
+ */
+export async function resetWorld(pool: pg.Pool): Promise<void> {
+  await pool.query('TRUNCATE events RESTART IDENTITY');
+  await pool.query('DELETE FROM projection_checkpoints');
+}
