@@ -18,6 +18,8 @@ const envSchema = z.object({
   MISSIVE_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   MISSIVE_DEV_AUTH: booleanFromEnv.optional(),
   MISSIVE_JWT_SECRET: z.string().min(16).optional(),
+  MISSIVE_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  MISSIVE_JWT_JWKS_URL: z.string().url().optional(),
   MISSIVE_JWT_ISSUER: z.string().default('missive'),
   MISSIVE_JWT_AUDIENCE: z.string().default('missive'),
   MISSIVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,6 +33,8 @@ const envSchema = z.object({
   MISSIVE_MAX_GROUP_MEMBERS: positiveInt.default(100_000),
   MISSIVE_MAX_BODY_BYTES: positiveInt.default(16 * 1024),
   MISSIVE_ROLES: z.string().optional(),
+  MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
+  MISSIVE_NODE_ID: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -41,7 +45,7 @@ export interface Config {
   /** Embedded mode: no DATABASE_URL/EVENTSTORE_URL given, PostgreSQL is started from the npm package. */
   embedded: boolean;
   devAuth: boolean;
-  jwt: { secret: string | undefined; issuer: string; audience: string };
+  jwt: { secret: string | undefined; publicKey?: string; jwksUrl?: string; issuer: string; audience: string };
   logLevel: string;
   databaseUrl: string | undefined;
   eventStoreUrl: string | undefined;
@@ -50,6 +54,9 @@ export interface Config {
   fanoutLimit: number;
   limits: DomainLimitsConfig;
   roles: Role[];
+  /** Browser origins allowed to open a WebSocket ('*': any). Native clients send no Origin. */
+  wsAllowedOrigins: string[] | '*';
+  nodeId: string;
 }
 
 export interface DomainLimitsConfig {
@@ -80,7 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedded,
     // The dev login is on by default only in embedded mode, where there is no identity provider yet.
     devAuth: e.MISSIVE_DEV_AUTH ?? embedded,
-    jwt: { secret: e.MISSIVE_JWT_SECRET, issuer: e.MISSIVE_JWT_ISSUER, audience: e.MISSIVE_JWT_AUDIENCE },
+    jwt: { secret: e.MISSIVE_JWT_SECRET, publicKey: e.MISSIVE_JWT_PUBLIC_KEY, jwksUrl: e.MISSIVE_JWT_JWKS_URL, issuer: e.MISSIVE_JWT_ISSUER, audience: e.MISSIVE_JWT_AUDIENCE },
     logLevel: e.MISSIVE_LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     eventStoreUrl: e.EVENTSTORE_URL,
@@ -94,7 +101,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.MISSIVE_MAX_BODY_BYTES,
     },
     roles,
+    wsAllowedOrigins: parseOrigins(e.MISSIVE_WS_ALLOWED_ORIGINS),
+    nodeId: e.MISSIVE_NODE_ID ?? `node-${process.pid}`,
   };
+}
+
+function parseOrigins(value: string): string[] | '*' {
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  return origins.includes('*') ? '*' : origins;
 }
 
 export function parseRoles(value: string | undefined): Role[] {

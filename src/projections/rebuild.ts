@@ -3,6 +3,7 @@
 // projector pauses for its length), applies the last events to the shadow, renames schemas, sets
 // the checkpoint to the shadow's position and bumps the epoch. Rerunning an interrupted rebuild is
 // safe: the shadow is dropped and recreated first.
+import type pg from 'pg';
 import { inTransaction, replayInto } from './applyBatch.js';
 import { ALL_PROJECTIONS, findProjection } from './catalog.js';
 import { readCheckpoint, swapCheckpoint } from './checkpoints.js';
@@ -62,6 +63,12 @@ export async function buildIntoSchema(
   return { position, events };
 }
 
+/** Applies the log from `from` to `until` into `schema` inside the caller's transaction (the final stretch). */
+export function replayWithin(client: pg.ClientBase, deps: ProjectionDeps, def: ProjectionDefinition, schema: string, from: bigint, until: bigint): Promise<bigint> {
+  const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
+  return replayInto({ client }, { store: deps.store, def, schema, fanoutLimit: deps.fanoutLimit, batchSize, from, until });
+}
+
 export async function rebuildProjection(deps: ProjectionDeps, name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
   const def = findProjection(name, deps.projections ?? ALL_PROJECTIONS);
   const logger = deps.logger ?? silentLogger;
@@ -79,10 +86,7 @@ export async function rebuildProjection(deps: ProjectionDeps, name: string, opti
       const checkpoint = await readCheckpoint(client, def.name, true);
       if (!checkpoint) throw new ProjectionStateError(`Projection ${def.name} has no checkpoint`);
       const head = await deps.store.headPosition();
-      const position = await replayInto(
-        { client },
-        { store: deps.store, def, schema: shadow, fanoutLimit: deps.fanoutLimit, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE, from: built.position, until: head },
-      );
+      const position = await replayWithin(client, deps, def, shadow, built.position, head);
       if (position < checkpoint.position) throw new ProjectionStateError(`Shadow of ${def.name} ended behind the live checkpoint`);
       if (await schemaExists(client, def.schema)) await client.query(`ALTER SCHEMA ${schemaIdent(def.schema)} RENAME TO ${schemaIdent(retired)}`);
       await client.query(`ALTER SCHEMA ${schemaIdent(shadow)} RENAME TO ${schemaIdent(def.schema)}`);

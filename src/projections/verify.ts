@@ -1,13 +1,13 @@
 // Verify: rebuilds a projection into a scratch schema up to the live checkpoint and compares every
 // table with the live one. The comparison runs while holding the checkpoint row, so the live
 // projector waits (readers do not) and both sides stand at exactly the same position.
-import { inTransaction, replayInto } from './applyBatch.js';
+import { inTransaction } from './applyBatch.js';
 import { ALL_PROJECTIONS, findProjection } from './catalog.js';
 import { readCheckpoint } from './checkpoints.js';
-import { DEFAULT_BATCH_SIZE, type ProjectionDeps } from './deps.js';
+import type { ProjectionDeps } from './deps.js';
 import { ProjectionStateError } from './errors.js';
 import { withRebuildLock } from './locks.js';
-import { buildIntoSchema } from './rebuild.js';
+import { buildIntoSchema, replayWithin } from './rebuild.js';
 import { ensureProjectionSchemas } from './schemas.js';
 import { schemaIdent, tableIn, type Queryable } from './shared/sql.js';
 
@@ -75,18 +75,7 @@ export async function verifyProjection(deps: ProjectionDeps, name: string, optio
       const built = await buildIntoSchema(deps, def, scratch, { until: start.position });
       const differences = await inTransaction(deps.pool, async (client) => {
         const checkpoint = (await readCheckpoint(client, def.name, true))!;
-        await replayInto(
-          { client },
-          {
-            store: deps.store,
-            def,
-            schema: scratch,
-            fanoutLimit: deps.fanoutLimit,
-            batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE,
-            from: built.position,
-            until: checkpoint.position,
-          },
-        );
+        await replayWithin(client, deps, def, scratch, built.position, checkpoint.position);
         return diffSchemas(client, def.schema, scratch, max);
       });
       return differences ?? [];

@@ -2,7 +2,6 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
-import { AuthConfigError, jwtSettingsFromConfig } from '../../src/auth/jwtSettings.js';
 import { AuthError, createTokenService, TokenIssueError } from '../../src/auth/tokens.js';
 
 const SETTINGS = { secret: 'unit-test-secret-0123456789abcdef', issuer: 'iss-a', audience: 'aud-a' };
@@ -104,16 +103,5 @@ describe('token service with a public key', () => {
 
   it('refuses settings with no key at all', () => {
     expect(() => createTokenService({ issuer: 'a', audience: 'b' })).toThrow(/secret, a public key or a JWKS URL/);
-  });
-});
-
-describe('settings from the configuration', () => {
-  const base = { issuer: 'i', audience: 'a' };
-  it('uses the configured secret, a random one for the dev login, and refuses neither', () => {
-    expect(jwtSettingsFromConfig({ jwt: { ...base, secret: 's'.repeat(16) }, devAuth: false })).toEqual({ ...base, secret: 's'.repeat(16) });
-    const dev = jwtSettingsFromConfig({ jwt: { ...base, secret: undefined }, devAuth: true });
-    expect(dev.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(jwtSettingsFromConfig({ jwt: { ...base, secret: undefined }, devAuth: true }).secret).not.toBe(dev.secret);
-    expect(() => jwtSettingsFromConfig({ jwt: { ...base, secret: undefined }, devAuth: false })).toThrow(AuthConfigError);
   });
 });

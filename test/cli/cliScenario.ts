@@ -70,7 +70,21 @@ export async function writeScenario(store: EventStore, options: { bulkEvents?: n
   await append('bobSays', group, { type: 'MessageSent', data: { messageId: uuidv7(), senderId: 'bob', clientMsgId: 'c4', kind: 'text', body: { text: 'back' }, sentAt: at() } }, 'bob');
   await append('helloEdited', group, { type: 'MessageEdited', data: { messageId: helloId, seq: 2, body: { text: 'hello, team' }, editedBy: 'alice', editedAt: at() } }, 'alice');
   await append('aliceRead', userStreamId('alice'), { type: 'ConversationRead', data: { conversationId: groupId, seq: 8, deviceId: 'web', readAt: at() } }, 'alice');
+  await waitUntilReadable(store, recorded.aliceRead!.globalPosition);
   return { groupId, directId, recorded: recorded as Record<ScenarioStep, RecordedEvent>, pause };
+}
+
+/**
+ * Global-order readers see an event only once every transaction older than it has ended, in the whole
+ * PostgreSQL cluster: another test file holding a transaction open would hide the scenario's tail for
+ * a while. Waiting here makes what the tests expect and what the CLI reads the same log.
+ */
+async function waitUntilReadable(store: EventStore, position: bigint, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await store.headPosition()) < position) {
+    if (Date.now() > deadline) throw new Error(`position ${position} not readable after ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 /** Events in a stream of their own, about 300 bytes each, appended in batches. */

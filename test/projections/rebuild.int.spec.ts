@@ -25,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { readWorldViews } from '../support/projectionViews.js';
 
 const FANOUT_LIMIT = 3;
+const PROJECTION_SCHEMAS = ALL_PROJECTIONS.map((p) => p.schema);
 const PROJECTION_NAMES = ALL_PROJECTIONS.map((p) => p.name);
 
 /** A fixed, busy history (groups crossing the fan-out limit, edits, recalls, departures). */
@@ -75,7 +76,7 @@ describe('rebuilding projections', () => {
   });
 
   it('converges while events are appended and the live projector runs during every rebuild', async () => {
-    await resetWorld(db.pool);
+    await resetWorld(db.pool, PROJECTION_SCHEMAS);
     const { users, conversationIds, appends } = busyHistory(12);
     const half = Math.floor(appends.length / 2);
     const heads = new Map<string, number>();

@@ -127,11 +127,11 @@ describe('projection runtime', () => {
       await fx.log.direct(c, ann, bob);
       await fx.log.send(c, ann, 'live');
       const deadline = Date.now() + 10_000;
-      while ((await getUnread(fx.db.pool, bob)).total !== 1) {
-        if (Date.now() > deadline) throw new Error('the running projector did not apply the send');
+      // onApplied runs just after the commit that readers may already see: wait for both.
+      while ((await getUnread(fx.db.pool, bob)).total !== 1 || !applied.includes('sessions')) {
+        if (Date.now() > deadline) throw new Error('the running projector did not apply and report the send');
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      expect(applied).toContain('sessions');
       const status = await runner.status();
       expect(status.map((s) => s.name)).toEqual(['membership', 'timeline', 'inbox', 'sessions']);
       for (const s of status) expect(['running', 'behind']).toContain(s.state);

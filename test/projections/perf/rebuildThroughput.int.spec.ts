@@ -4,7 +4,8 @@ import { createProjectionFixture, type ProjectionFixture } from '../support.js';
 import { writeSyntheticLog } from './syntheticLog.js';
 
 // Rebuild throughput per projection over a mixed log (DESIGN target: 20,000 events/s on 2 cores).
-// The floor asserted here is far below the target so a busy shared machine does not make it flaky;
+// The floor asserted here (1,000/s: a round trip per event or per member would fall below it) is far
+// below the target so a busy shared machine does not make it flaky;
 // the measured rates are printed for the record.
 let fx: ProjectionFixture;
 let events = 0;
@@ -23,6 +24,6 @@ describe('rebuild throughput', () => {
       rates[def.name] = Math.round(events / ((performance.now() - started) / 1000));
     }
     console.log(`rebuild throughput over ${events} events (events/s):`, rates);
-    for (const rate of Object.values(rates)) expect(rate).toBeGreaterThan(2_000);
+    for (const rate of Object.values(rates)) expect(rate).toBeGreaterThan(1_000);
   });
 });

@@ -1,0 +1,109 @@
+// Composes one Missive process from the configuration: database (embedded or DATABASE_URL), event
+// store, projection runner, command handler, REST API and WebSocket gateway, and wires the projection
+// runner's committed batches to the gateway's sync hints. Roles decide which parts run here.
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+import { openDatabase } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+import { createPostgresEventStore } from '../store/postgres/postgresEventStore.js';
+import { createEventStoreDbEventStore } from '../store/eventstoredb/esdbEventStore.js';
+import type { EventStore } from '../store/eventStore.js';
+import { createProjectionRunner, ensureProjectionSchemas, SYNC_PROJECTIONS } from '../projections/index.js';
+import { createCommandHandler } from '../app/commandHandler.js';
+import { DEFAULT_LIMITS } from '../domain/limits.js';
+import { createTokenService } from '../auth/tokens.js';
+import { buildApp } from '../api/app.js';
+import { createMetricsRegistry } from '../api/metrics.js';
+import { createGateway } from '../gateway/gateway.js';
+import { usersToHint } from './hintFeed.js';
+import { loadOrCreateDevSecret } from './devSecret.js';
+
+export interface RunningServer {
+  /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const has = (role: Config['roles'][number]) => config.roles.includes(role);
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err) => logger.error({ err }, 'error while closing'));
+  };
+  try {
+    const db = await openDatabase(config, { onLog: (line) => logger.debug({ component: 'postgres' }, line) });
+    closers.push(() => db.close());
+    await migrate(db.url);
+    logger.info({ database: db.source }, 'database ready');
+
+    const store: EventStore = config.eventStoreUrl
+      ? createEventStoreDbEventStore({ connectionString: config.eventStoreUrl })
+      : createPostgresEventStore({ pool: db.pool });
+    closers.push(() => store.close());
+
+    await ensureProjectionSchemas(db.pool);
+    const metricsRegistry = createMetricsRegistry();
+    const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
+    const commands = createCommandHandler({ store, limits: { ...DEFAULT_LIMITS, ...config.limits } });
+
+    const gateway = has('gateway')
+      ? createGateway({
+          tokens,
+          commands,
+          pool: db.pool,
+          allowedOrigins: config.wsAllowedOrigins,
+          nodeId: config.nodeId,
+          metrics: metricsRegistry,
+          logger,
+        })
+      : undefined;
+
+    // Sync serves a delta only up to the slowest of its projections, so every one of them hints:
+    // the last to apply a batch is the one whose hint finds the new items (coalescing merges the rest).
+    const syncProjections = new Set<string>(SYNC_PROJECTIONS);
+    const runner = createProjectionRunner({
+      pool: db.pool,
+      store,
+      fanoutLimit: config.fanoutLimit,
+      logger,
+      onApplied: gateway
+        ? async (name, events) => {
+            if (!syncProjections.has(name)) return;
+            gateway.notifyUsers(await usersToHint(db.pool, [...events]));
+          }
+        : undefined,
+    });
+    if (has('projector')) {
+      await runner.start();
+      closers.push(() => runner.stop());
+    }
+
+    let url: string | undefined;
+    if (has('api') || has('gateway')) {
+      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence, logger, metricsRegistry });
+      gateway?.attach(app.server);
+      closers.push(() => app.close());
+      // Upgraded sockets are not tracked by the HTTP server: close them first (closers run in reverse).
+      if (gateway) closers.push(() => gateway.close());
+      url = await app.listen({ port: config.port, host: config.host });
+    }
+    if (config.devAuth) {
+      logger.warn('DEVELOPMENT LOGIN IS ON: anyone can get a token for any user at POST /v1/dev/token. Set MISSIVE_DEV_AUTH=false and configure MISSIVE_JWT_* for production.');
+    }
+    return { url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function jwtSecret(config: Config): string | undefined {
+  if (config.jwt.secret) return config.jwt.secret;
+  if (config.devAuth) return loadOrCreateDevSecret(config.dataDir);
+  if (!config.jwt.publicKey && !config.jwt.jwksUrl) {
+    throw new ConfigError('No token verification configured: set MISSIVE_JWT_SECRET, MISSIVE_JWT_PUBLIC_KEY or MISSIVE_JWT_JWKS_URL (or MISSIVE_DEV_AUTH=true for development)');
+  }
+  return undefined;
+}
