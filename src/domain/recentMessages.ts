@@ -129,7 +129,7 @@ export class RecentMessages implements ReadonlyMap<string, RecentMessage> {
     let start = baseStart;
     while (start < end && (end - start > retention.maxMessages || log.slots[start]!.sentAtMs < cutoff)) start++;
     const window = new RecentMessages(log, start, end, version, newest, this.prunedAny || start > baseStart);
-    return start >= COMPACT_AFTER_DROPPED && start >= end - start ? window.copy().withRecalled(log.slots[end-1]!.messageId) : window;
+    return start >= COMPACT_AFTER_DROPPED && start >= end - start ? window.copy() : window;
   }
 
   /** This window with the message marked recalled (itself when the message is unknown or already recalled). */

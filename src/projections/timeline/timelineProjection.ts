@@ -44,9 +44,15 @@ interface NewItemRow {
 }
 
 /** Folds patches aimed at one stored item: a recall is final, a later edit replaces an earlier one. */
+/**
+ * Composes two patches of one stored item in log order, exactly as applying them one after the other
+ * would (patchItem): a recall is final; a recall after an edit keeps the edit's editedAt; a later edit
+ * replaces an earlier one. Batch boundaries must not change the result.
+ */
 function mergePatch(previous: ItemPatch | undefined, next: ItemPatch): ItemPatch {
-  if (previous && 'recalled' in previous) return previous;
-  return next;
+  if (!previous) return next;
+  if ('recalled' in previous) return previous;
+  return { ...previous, ...next } as ItemPatch;
 }
 
 async function apply(client: pg.ClientBase, events: Parameters<ProjectionDefinition['apply']>[1], ctx: { schema: string }): Promise<void> {
