@@ -55,7 +55,8 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandSer
   const conversations: StreamStateCache<ConversationState> = createStreamStateCache({
     store,
     initial: initialConversationState,
-    evolve: (state, e) => evolveConversation(state, { type: e.type, data: e.data } as ConversationEvent, seqOf(e.streamPosition)),
+    // The limits decide how long recent messages stay in the state (the edit/recall windows).
+    evolve: (state, e) => evolveConversation(state, { type: e.type, data: e.data } as ConversationEvent, seqOf(e.streamPosition), limits),
     maxEntries: cacheEntries,
   });
   const users: StreamStateCache<UserState> = createStreamStateCache({

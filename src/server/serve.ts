@@ -11,7 +11,7 @@ import { createEventStoreDbEventStore } from '../store/eventstoredb/esdbEventSto
 import type { EventStore } from '../store/eventStore.js';
 import { createProjectionRunner, ensureProjectionSchemas, SYNC_PROJECTIONS } from '../projections/index.js';
 import { createCommandHandler } from '../app/commandHandler.js';
-import { DEFAULT_LIMITS } from '../domain/limits.js';
+import { domainLimits } from '../domain/limits.js';
 import { createTokenService } from '../auth/tokens.js';
 import { buildApp } from '../api/app.js';
 import { createMetricsRegistry } from '../api/metrics.js';
@@ -47,7 +47,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     await ensureProjectionSchemas(db.pool);
     const metricsRegistry = createMetricsRegistry();
     const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
-    const commands = createCommandHandler({ store, limits: { ...DEFAULT_LIMITS, ...config.limits } });
+    const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
 
     const gateway = has('gateway')
       ? createGateway({
