@@ -3,21 +3,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/db/embeddedPostgres.js';
 import { migrate } from '../src/db/migrate.js';
+import { freePort } from '../test/support/freePort.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
 
 export async function startBenchPostgres(): Promise<EmbeddedPostgresHandle & { dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'missive-bench-pg-'));

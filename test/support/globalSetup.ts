@@ -4,8 +4,10 @@ import type { TestProject } from 'vitest/node';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { freePort } from './freePort.js';
+
+export { freePort };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,16 +15,6 @@ declare module 'vitest' {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function setup(project: TestProject) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'missive-test-pg-'));

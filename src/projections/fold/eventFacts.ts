@@ -2,6 +2,7 @@
 // belongs to, its seq, its own time, its timeline item and its preview. One place, so the timeline,
 // the inbox and the session list can never disagree on what an event means.
 import type { ConversationEvent, DomainEventType, MessageBody, MessageSent } from '../../domain/events.js';
+import { CONVERSATION_EVENT_TYPES } from '../../domain/events.js';
 import { parseStreamId, seqOf } from '../../domain/streams.js';
 import type { RecordedEvent } from '../../store/eventStore.js';
 import type { MessageItem, MessagePreview, SystemItem, TimelineItem } from '../types.js';
@@ -47,19 +48,7 @@ const TIME_FIELD: Record<DomainEventType, string> = {
   ConversationSettingsChanged: 'changedAt',
 };
 
-const CONVERSATION_TYPES = new Set<string>([
-  'DirectConversationOpened',
-  'GroupCreated',
-  'GroupRenamed',
-  'MembersAdded',
-  'MemberRemoved',
-  'MemberLeft',
-  'MemberRoleChanged',
-  'GroupDissolved',
-  'MessageSent',
-  'MessageEdited',
-  'MessageRecalled',
-]);
+const CONVERSATION_TYPES = new Set<string>(CONVERSATION_EVENT_TYPES);
 
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
