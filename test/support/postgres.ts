@@ -20,6 +20,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   if (options.migrate !== false) await migrate(url);
   const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // Dropping the database (WITH FORCE) terminates connections that may still sit idle in the pool;
+  // without a listener pg would raise that as an uncaught error.
+  pool.on('error', () => {});
   return {
     url,
     pool,

@@ -16,9 +16,13 @@ const keyOf = (request: FastifyRequest): string => (request.identity ? `user:${r
 
 /** Register after the auth hook: the limit runs right after authentication, before the body is parsed. */
 export async function installRateLimit(app: FastifyInstance, settings: RateLimitSettings): Promise<void> {
-  const redis = settings.redisUrl ? new Redis(settings.redisUrl, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  const redis = settings.redisUrl
+    ? new Redis(settings.redisUrl, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    : undefined;
   if (redis) {
     redis.on('error', (error) => app.log.warn({ err: error }, 'rate-limit redis error'));
+    // Connect before serving: with no offline queue, requests served while connecting would go uncounted.
+    await redis.connect().catch((error: unknown) => app.log.warn({ err: error }, 'rate-limit redis unreachable at start; requests pass until it is back'));
     app.addHook('onClose', async () => {
       redis.disconnect();
     });
