@@ -4,7 +4,7 @@
 // the safety net. Transient failures are logged and retried with backoff from the stored checkpoint.
 import type pg from 'pg';
 import type { RecordedEvent } from '../store/eventStore.js';
-import { createWakeup, retryDelayMs, sleepUnlessAborted } from '../store/wakeup.js';
+import { createWakeup, heldBackDelayMs, retryDelayMs, sleepUnlessAborted } from '../store/wakeup.js';
 import { applyLiveBatch } from './applyBatch.js';
 import { ALL_PROJECTIONS } from './catalog.js';
 import { readCheckpoint, readCheckpoints, touchHeartbeat, type Checkpoint } from './checkpoints.js';
@@ -111,9 +111,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   /** Reads and applies one batch. 'idle' when caught up; the checkpoint is null after a conflict. */
-  async function step(def: ProjectionDefinition, checkpoint: Checkpoint, size: number): Promise<{ idle: boolean; checkpoint: Checkpoint | null }> {
+  async function step(def: ProjectionDefinition, checkpoint: Checkpoint, size: number): Promise<{ idle: boolean; heldBack?: boolean; checkpoint: Checkpoint | null }> {
     const page = await store.readAll({ after: checkpoint.position, maxCount: size });
-    if (page.events.length === 0) return { idle: true, checkpoint };
+    if (page.events.length === 0) return { idle: true, heldBack: page.heldBack === true, checkpoint };
     const next = await applyLiveBatch(pool, def, checkpoint, page.events, page.lastPosition, fanoutLimit);
     if (next) await announce(def, page.events);
     else logger.info({ projection: def.name, position: checkpoint.position.toString() }, 'checkpoint moved by another worker');
@@ -124,6 +124,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     let checkpoint: Checkpoint | null = null;
     let size = maxBatch;
     let failures = 0;
+    let heldBackAttempts = 0;
     let lastBeat = 0;
     while (!signal.aborted) {
       const seen = wakeup.version();
@@ -138,8 +139,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
             await touchHeartbeat(pool, def.name);
             lastBeat = Date.now();
           }
-          await wakeup.waitFor(seen, pollIntervalMs, signal);
+          // Held back behind an open transaction: its commit may wake nobody, so look again soon.
+          const wait = outcome.heldBack ? heldBackDelayMs(heldBackAttempts++, pollIntervalMs) : pollIntervalMs;
+          if (!outcome.heldBack) heldBackAttempts = 0;
+          await wakeup.waitFor(seen, wait, signal);
         } else {
+          heldBackAttempts = 0;
           const took = Date.now() - started;
           if (took > SLOW_BATCH_MS) size = Math.max(MIN_BATCH, Math.floor(size / 2));
           else if (took < SLOW_BATCH_MS / 4) size = Math.min(maxBatch, size * 2);

@@ -62,6 +62,12 @@ export interface ReadAllPage {
   events: RecordedEvent[];
   /** Pass as `after` to read on; equals the last event's position, or the `after` given when empty. */
   lastPosition: bigint;
+  /**
+   * True when committed events past this page exist but were held back because an older transaction
+   * is still open (see the PostgreSQL fence). The open transaction's commit may not notify anyone,
+   * so a follower should look again soon rather than wait for the next wake-up.
+   */
+  heldBack?: boolean;
 }
 
 export interface SubscribeOptions {

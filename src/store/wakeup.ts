@@ -58,6 +58,10 @@ export const retryDelayMs = (failures: number): number => Math.min(100 * 2 ** Ma
 
 export const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 500;
 
+/** Re-read delay while events are held back behind an open transaction: 5 ms doubling, capped by the poll interval. */
+export const heldBackDelayMs = (attempts: number, pollIntervalMs: number): number =>
+  Math.min(5 * 2 ** Math.min(attempts, 10), pollIntervalMs);
+
 export interface FollowGlobalOrderOptions {
   subscribe: SubscribeOptions;
   readAll: (options: ReadAllOptions) => Promise<ReadAllPage>;
@@ -90,6 +94,7 @@ export function followGlobalOrder(options: FollowGlobalOrderOptions): Subscripti
 
   async function run(): Promise<void> {
     let failures = 0;
+    let heldBackAttempts = 0;
     while (!signal.aborted) {
       const seenVersion = wakeup.version();
       try {
@@ -98,8 +103,17 @@ export function followGlobalOrder(options: FollowGlobalOrderOptions): Subscripti
         if (page.events.length > 0) {
           await subscribe.onEvents(page.events);
           position = page.lastPosition;
-        } else {
+        }
+        if (page.heldBack && page.events.length === 0) {
+          // The transaction holding the fence may commit without a notification (another stream's
+          // writer, a projector): look again soon instead of sleeping a whole poll interval.
+          await wakeup.waitFor(seenVersion, heldBackDelayMs(heldBackAttempts, pollIntervalMs), signal);
+          heldBackAttempts += 1;
+        } else if (page.events.length === 0) {
+          heldBackAttempts = 0;
           await wakeup.waitFor(seenVersion, pollIntervalMs, signal);
+        } else {
+          heldBackAttempts = 0;
         }
         failures = 0;
       } catch (error) {

@@ -79,6 +79,33 @@ describe('PostgreSQL event store specifics', () => {
     }
   });
 
+  it('delivers an event held back by an open transaction soon after that transaction ends, with no notification', async () => {
+    const follower = createPostgresEventStore({ pool: db.pool, pollIntervalMs: 60_000 });
+    const writer = createPostgresEventStore({ pool: db.pool });
+    const prefix = uniquePrefix();
+    const subscriber = recordingSubscriber(follower, await follower.headPosition(), prefix);
+    // A transaction that took an id and writes nothing to the log (a projector's, another database's):
+    // its commit sends no NOTIFY, so only a prompt re-read can deliver what it held back.
+    const blocker = await db.pool.connect();
+    try {
+      await waitForListeners(1);
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      await writer.append(`${prefix}-held-back`, [newEvent()], 'any');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(subscriber.own()).toHaveLength(0);
+      const committedAt = Date.now();
+      await blocker.query('COMMIT');
+      await waitFor(() => subscriber.own().length === 1, 'the held-back event delivered', 5_000);
+      expect(Date.now() - committedAt).toBeLessThan(2_000);
+    } finally {
+      blocker.release();
+      await subscriber.subscription.stop();
+      await follower.close();
+      await writer.close();
+    }
+  });
+
   it('keeps transaction id order equal to global position order under concurrent appends', async () => {
     const store = createPostgresEventStore({ pool: db.pool, notify: false });
     const prefix = uniquePrefix();

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { ReadAllOptions, ReadAllPage, ReadStreamOptions, RecordedEvent } from '../eventStore.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../memory/requestChecks.js';
 import {
+  COMMITTED_HEAD_SQL,
   HEAD_POSITION_SQL,
   READ_ALL_SQL,
   READ_STREAM_BACKWARDS_SQL,
@@ -33,7 +34,12 @@ export async function readAllFromPostgres(pool: pg.Pool, options: ReadAllOptions
     values: [after.toString(), options.maxCount ?? null],
   });
   const events = rows.map(rowToRecord);
-  return { events, lastPosition: events.at(-1)?.globalPosition ?? after };
+  const lastPosition = events.at(-1)?.globalPosition ?? after;
+  // A full page is read on at once anyway; a short one asks whether the fence held events back.
+  const full = options.maxCount !== undefined && events.length >= options.maxCount;
+  if (full) return { events, lastPosition };
+  const head = await pool.query<{ head: string }>({ name: 'missive_committed_head', text: COMMITTED_HEAD_SQL });
+  return { events, lastPosition, heldBack: BigInt(head.rows[0]!.head) > lastPosition };
 }
 
 export async function headPositionInPostgres(pool: pg.Pool): Promise<bigint> {

@@ -24,6 +24,9 @@ export const READ_STREAM_BACKWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events
 export const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE global_position > $1 AND ${BELOW_OPEN_TRANSACTIONS} ORDER BY global_position LIMIT $2`;
 
+/** The newest committed position regardless of the fence: above a page's end means events were held back. */
+export const COMMITTED_HEAD_SQL = 'SELECT coalesce(max(global_position), 0)::text AS head FROM events';
+
 export const HEAD_POSITION_SQL = `SELECT coalesce(max(global_position), 0)::text AS head FROM events WHERE ${BELOW_OPEN_TRANSACTIONS}`;
 
 /** An events row as node-postgres returns it: int8 comes back as a string. */
