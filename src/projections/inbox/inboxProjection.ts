@@ -46,9 +46,10 @@ async function createTables(client: pg.ClientBase, schema: string): Promise<void
     ${memberPeriodsDdl(schema)}`);
 }
 
-/** An inbox row before its inboxSeq is assigned. */
+/** An inbox row; its inbox_seq is 0 until assignInboxSeqs numbers it. */
 interface PendingEntry {
   user_id: string;
+  inbox_seq: number;
   kind: 'item' | 'read' | 'settings';
   conversation_id: string;
   seq: number | null;
@@ -70,13 +71,18 @@ const ENTRY_COLUMNS: readonly RecordColumn[] = [
   ['at', 'text'],
 ];
 
-/** Numbers each user's entries consecutively after their stored head (pure; exported for tests). */
-export function assignInboxSeqs<T extends { user_id: string }>(entries: readonly T[], heads: Map<string, number>): Array<T & { inbox_seq: number }> {
-  return entries.map((entry) => {
+/**
+ * Numbers each user's entries consecutively after their stored head, in place (no copy per entry:
+ * a rebuild numbers millions of them) and returns the same entries, now typed as numbered.
+ * Exported for tests.
+ */
+export function assignInboxSeqs<T extends { user_id: string; inbox_seq?: number }>(entries: readonly T[], heads: Map<string, number>): Array<T & { inbox_seq: number }> {
+  for (const entry of entries) {
     const next = (heads.get(entry.user_id) ?? 0) + 1;
     heads.set(entry.user_id, next);
-    return { ...entry, inbox_seq: next };
-  });
+    entry.inbox_seq = next;
+  }
+  return entries as Array<T & { inbox_seq: number }>;
 }
 
 async function apply(client: pg.ClientBase, events: Parameters<ProjectionDefinition['apply']>[1], ctx: { schema: string; fanoutLimit: number }): Promise<void> {
@@ -107,6 +113,7 @@ async function apply(client: pg.ClientBase, events: Parameters<ProjectionDefinit
       const { conversationId: _c, ...data } = fact.data;
       pending.push({
         user_id: fact.userId,
+        inbox_seq: 0,
         kind: fact.type === 'ConversationRead' ? 'read' : 'settings',
         conversation_id: fact.conversationId,
         seq: null,
@@ -124,7 +131,7 @@ async function apply(client: pg.ClientBase, events: Parameters<ProjectionDefinit
     const recipients = [...tracker.members(fact.conversationId), ...step.departed];
     const month = monthOf(fact.at);
     for (const userId of recipients) {
-      pending.push({ user_id: userId, kind: 'item', conversation_id: fact.conversationId, seq: fact.seq, month, global_position: fact.position, data: null, at: null });
+      pending.push({ user_id: userId, inbox_seq: 0, kind: 'item', conversation_id: fact.conversationId, seq: fact.seq, month, global_position: fact.position, data: null, at: null });
     }
   }
 

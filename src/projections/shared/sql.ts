@@ -1,6 +1,7 @@
 // SQL plumbing shared by the projections: schema-qualified names (a projection's schema is a
-// parameter, so rebuilds can target a shadow schema) and set-wise writes. Rows travel as one JSON
-// parameter expanded by json_to_recordset: one round trip per statement whatever the row count.
+// parameter, so rebuilds can target a shadow schema) and set-wise writes: one round trip per statement
+// whatever the row count. Inserts send one typed array per column (unnest); other set-wise statements
+// send the rows as one JSON parameter expanded by json_to_recordset.
 import type pg from 'pg';
 
 /** A pool or a client: anything that runs a query. */
@@ -39,7 +40,43 @@ export async function withRows(client: Queryable, sql: string, rows: readonly ob
   }
 }
 
-/** INSERT INTO table (columns) SELECT columns FROM json rows [suffix, e.g. ON CONFLICT ...]. */
+/**
+ * One value as PostgreSQL array-element text, as json_to_recordset would read it: jsonb columns get
+ * their JSON text, bigints their digits, nested objects their JSON (bigints inside as strings).
+ */
+function columnValue(value: unknown, isJson: boolean): string | null {
+  if (value === null || value === undefined) return null;
+  if (isJson || typeof value === 'object') return jsonText(value);
+  return String(value);
+}
+
+/** JSON.stringify without the replacer's per-key call; only values holding a bigint take the slow path. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof TypeError) return JSON.stringify(value, jsonReplacer);
+    throw error;
+  }
+}
+
+/** The rows as one array per column, for `unnest($1::type[], $2::type[], ...)`. */
+function columnArrays(columns: readonly RecordColumn[], rows: readonly object[]): Array<Array<string | null>> {
+  return columns.map(([name, type]) => {
+    const isJson = type === 'jsonb' || type === 'json';
+    const values = new Array<string | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = columnValue((rows[i] as Record<string, unknown>)[name], isJson);
+    return values;
+  });
+}
+
+const INSERT_CHUNK_ROWS = 10_000;
+
+/**
+ * INSERT INTO table (columns) SELECT columns FROM the rows [suffix, e.g. ON CONFLICT ...]. Rows travel
+ * as one typed array per column expanded by unnest: PostgreSQL parses flat arrays much faster than a
+ * JSON recordset, and the client serialises values one by one instead of the whole batch through a replacer.
+ */
 export async function insertRows(
   client: Queryable,
   table: string,
@@ -48,5 +85,14 @@ export async function insertRows(
   suffix = '',
 ): Promise<void> {
   const names = columns.map(([name]) => `"${name}"`).join(', ');
-  await withRows(client, `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${recordset(columns)} ${suffix}`, rows);
+  // unnest would flatten an array column's values: such tables keep the JSON recordset.
+  if (columns.some(([, type]) => type.endsWith(']'))) {
+    await withRows(client, `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${recordset(columns)} ${suffix}`, rows);
+    return;
+  }
+  const arrays = columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
+  const sql = `INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays}) AS x(${names}) ${suffix}`;
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
+    await client.query(sql, columnArrays(columns, rows.slice(start, start + INSERT_CHUNK_ROWS)));
+  }
 }
