@@ -29,6 +29,9 @@ import { ALL_PROJECTIONS, ensureProjectionSchemas, rebuildProjection } from '../
 import { machine, microsSince, startBenchPostgres } from './support.js';
 
 const targetEvents = Number(process.argv[2] ?? 1_000_000);
+/** BENCH_ONLY=inbox,timeline rebuilds only those; BENCH_REPEAT=3 rebuilds each that often (same log). */
+const onlyProjections = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const repeats = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 if (!Number.isSafeInteger(targetEvents) || targetEvents < 10_000) throw new Error('events must be an integer >= 10000');
 
 const USERS = 2_000;
@@ -372,7 +375,8 @@ async function main(): Promise<void> {
     const deps = { pool, store, fanoutLimit: FANOUT_LIMIT };
     await ensureProjectionSchemas(pool);
     const projections: Record<string, { events: number; durationMs: number; eventsPerSecond: number; benchProcessCpuMs: number }> = {};
-    for (const def of ALL_PROJECTIONS) {
+    const chosen = ALL_PROJECTIONS.filter((def) => !onlyProjections || onlyProjections.includes(def.name));
+    for (const def of chosen.flatMap((d) => Array.from({ length: repeats }, () => d))) {
       process.stderr.write(`rebuilding ${def.name}...\n`);
       const cpuBefore = process.cpuUsage();
       const result = await rebuildProjection(deps, def.name);

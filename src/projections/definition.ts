@@ -23,4 +23,13 @@ export interface ProjectionDefinition {
    * the caller's transaction. Must be deterministic: a rebuild must produce the same rows.
    */
   apply(client: pg.ClientBase, events: readonly RecordedEvent[], ctx: ApplyContext): Promise<void>;
+  /**
+   * Optional, for rebuilds: drops indexes that apply never reads through before the shadow is
+   * bulk-loaded, and recreates them before the swap. Building an index once over the loaded rows is
+   * far cheaper than maintaining it row by row.
+   */
+  bulkLoad?: {
+    dropIndexes(client: pg.ClientBase, schema: string): Promise<void>;
+    restoreIndexes(client: pg.ClientBase, schema: string): Promise<void>;
+  };
 }

@@ -40,7 +40,11 @@ export async function buildIntoSchema(
   schema: string,
   options: { until?: bigint; onProgress?: RebuildOptions['onProgress'] } = {},
 ): Promise<{ position: bigint; events: number }> {
-  await inTransaction(deps.pool, async (client) => (await recreateSchema(client, def, schema), true));
+  await inTransaction(deps.pool, async (client) => {
+    await recreateSchema(client, def, schema);
+    await def.bulkLoad?.dropIndexes(client, schema);
+    return true;
+  });
   const total = options.until ?? (await deps.store.headPosition());
   let events = 0;
   options.onProgress?.(0, Number(total));
@@ -60,6 +64,7 @@ export async function buildIntoSchema(
       },
     },
   );
+  if (def.bulkLoad) await inTransaction(deps.pool, async (client) => (await def.bulkLoad!.restoreIndexes(client, schema), true));
   return { position, events };
 }
 

@@ -1,6 +1,7 @@
 // The membership-period table that the inbox and sessions projections each keep in their own schema
 // (a projection never reads another's tables), with the batch loader and writer over it. The fold
 // itself is fold/membershipFold.ts.
+import type pg from 'pg';
 import {
   needsAllMembers,
   type FanoutMode,
@@ -79,7 +80,7 @@ const PERIOD_COLUMNS: readonly RecordColumn[] = [
   ['to_seq', 'integer'],
 ];
 
-export async function writePeriodRows(client: Queryable, schema: string, periods: readonly PeriodRow[]): Promise<void> {
+export async function writePeriodRows(client: pg.ClientBase, schema: string, periods: readonly PeriodRow[]): Promise<void> {
   const rows = periods.map((p) => ({ conversation_id: p.conversationId, user_id: p.userId, from_seq: p.fromSeq, to_seq: p.toSeq }));
   await insertRows(
     client,

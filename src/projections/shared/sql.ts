@@ -1,8 +1,12 @@
 // SQL plumbing shared by the projections: schema-qualified names (a projection's schema is a
 // parameter, so rebuilds can target a shadow schema) and set-wise writes: one round trip per statement
-// whatever the row count. Inserts send one typed array per column (unnest); other set-wise statements
-// send the rows as one JSON parameter expanded by json_to_recordset.
+// whatever the row count. Plain inserts stream the rows with COPY (PostgreSQL's fastest load path:
+// about twice as fast as INSERT ... SELECT on its side); upserts send one typed array per column
+// (unnest); other set-wise statements send the rows as one JSON parameter (json_to_recordset).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 /** A pool or a client: anything that runs a query. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -72,22 +76,56 @@ function columnArrays(columns: readonly RecordColumn[], rows: readonly object[])
 
 const INSERT_CHUNK_ROWS = 10_000;
 
+/** A value in COPY's text format: \\N for null, backslash escapes for the four characters it treats specially. */
+function copyField(value: unknown, isJson: boolean): string {
+  const text = columnValue(value, isJson);
+  if (text === null) return '\\N';
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** COPY table (columns) FROM STDIN, in chunks so one huge batch does not sit in memory as one string. */
+async function copyRows(client: pg.ClientBase, table: string, columns: readonly RecordColumn[], rows: readonly object[]): Promise<void> {
+  const names = columns.map(([name]) => `"${name}"`).join(', ');
+  const jsonColumn = columns.map(([, type]) => type === 'jsonb' || type === 'json');
+  function* lines(): Generator<string> {
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
+      let chunk = '';
+      for (let i = start; i < Math.min(rows.length, start + INSERT_CHUNK_ROWS); i++) {
+        const row = rows[i] as Record<string, unknown>;
+        for (let c = 0; c < columns.length; c++) {
+          if (c > 0) chunk += '\t';
+          chunk += copyField(row[columns[c]![0]], jsonColumn[c]!);
+        }
+        chunk += '\n';
+      }
+      yield chunk;
+    }
+  }
+  await pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${table} (${names}) FROM STDIN`)));
+}
+
 /**
- * INSERT INTO table (columns) SELECT columns FROM the rows [suffix, e.g. ON CONFLICT ...]. Rows travel
- * as one typed array per column expanded by unnest: PostgreSQL parses flat arrays much faster than a
- * JSON recordset, and the client serialises values one by one instead of the whole batch through a replacer.
+ * Inserts the rows into table (columns) [suffix, e.g. ON CONFLICT ...]. Plain inserts go through COPY;
+ * with a suffix the rows travel as one typed array per column expanded by unnest (PostgreSQL parses
+ * flat arrays much faster than a JSON recordset); tables with array columns keep the JSON recordset.
  */
 export async function insertRows(
-  client: Queryable,
+  client: pg.ClientBase,
   table: string,
   columns: readonly RecordColumn[],
   rows: readonly object[],
   suffix = '',
 ): Promise<void> {
+  if (rows.length === 0) return;
   const names = columns.map(([name]) => `"${name}"`).join(', ');
   // unnest would flatten an array column's values: such tables keep the JSON recordset.
   if (columns.some(([, type]) => type.endsWith(']'))) {
     await withRows(client, `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${recordset(columns)} ${suffix}`, rows);
+    return;
+  }
+  if (suffix === '') {
+    await copyRows(client, table, columns, rows);
     return;
   }
   const arrays = columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
