@@ -31,10 +31,16 @@ export async function withRebuildLock<T>(pool: pg.Pool, name: string, work: () =
   }
 }
 
-/** Which of these projections some session is rebuilding or verifying right now. */
+/**
+ * Which of these projections some session is rebuilding or verifying right now. Advisory locks belong
+ * to one database but pg_locks lists the whole cluster's: filter on ours, or another Missive database
+ * on the same server (a test run's neighbours, a staging copy) would look like a rebuild here.
+ */
 export async function projectionsBeingRebuilt(db: Queryable, names: readonly string[]): Promise<Set<string>> {
   const found = await db.query<{ key: string }>(
-    `SELECT objid::bigint AS key FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted`,
+    `SELECT objid::bigint AS key FROM pg_locks
+      WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     [PROJECTION_LOCK_NAMESPACE],
   );
   const keys = new Set(found.rows.map((r) => Number(r.key)));

@@ -16,6 +16,7 @@ import { readWholeLog } from '../support/history.js';
 import { referenceViews } from './reference.js';
 import { writeRandomHistory } from './randomHistory.js';
 import { createProjectionFixture, newId, type ProjectionFixture } from './support.js';
+import { createTestDatabase } from '../support/postgres.js';
 
 let fx: ProjectionFixture;
 beforeAll(async () => {
@@ -178,6 +179,20 @@ describe('projection runtime', () => {
     } finally {
       await session.query('SELECT pg_advisory_unlock_all()');
       session.release();
+    }
+  });
+
+  it('does not mistake a rebuild in another database on the same server for one of its own', async () => {
+    const neighbour = await createTestDatabase();
+    const session = await neighbour.pool.connect();
+    try {
+      await session.query('SELECT pg_advisory_lock($1, $2)', [PROJECTION_LOCK_NAMESPACE, rebuildLockKey('inbox')]);
+      const status = await fx.runner.status();
+      expect(status.find((s) => s.name === 'inbox')!.state).not.toBe('rebuilding');
+    } finally {
+      await session.query('SELECT pg_advisory_unlock_all()');
+      session.release();
+      await neighbour.drop();
     }
   });
 });
