@@ -8,7 +8,9 @@ import type { TimelineItem } from '../projections/types.js';
 import type { EventStore } from '../store/eventStore.js';
 import { itemTimeMs } from './hotStore.js';
 
-const PAGE = 500;
+/** The patch scan reads this many events first, doubling up to MAX_PAGE: most scans stop early. */
+const FIRST_PAGE = 64;
+const MAX_PAGE = 1_000;
 /** Clock skew allowed between the message time and the recording of its last possible patch. */
 const SKEW_MS = 60_000;
 
@@ -34,8 +36,8 @@ export async function coldItems(store: EventStore, conversationId: string, from:
   const horizon = newestMs + options.patchHorizonMs + SKEW_MS;
   let position = (events.at(-1)?.streamPosition ?? to - 1) + 1;
   // Bounded: the stream is finite and every page moves forward.
-  for (let pages = 0; events.length > 0 && pages < 1_000_000; pages++) {
-    const later = await store.readStream(stream, { fromPosition: position, maxCount: PAGE });
+  for (let pages = 0, size = FIRST_PAGE; events.length > 0 && pages < 1_000_000; pages++, size = Math.min(MAX_PAGE, size * 2)) {
+    const later = await store.readStream(stream, { fromPosition: position, maxCount: size });
     for (const event of later) {
       const fact = factOf(event);
       if (fact.stream !== 'conversation') continue;
@@ -44,7 +46,7 @@ export async function coldItems(store: EventStore, conversationId: string, from:
       const target = itemPatchOf(fact.fact);
       if (target && bySeq.has(target.targetSeq)) bySeq.set(target.targetSeq, patchItem(bySeq.get(target.targetSeq)!, target.patch));
     }
-    if (later.length < PAGE) break;
+    if (later.length < size) break;
     position = later.at(-1)!.streamPosition + 1;
   }
   return [...bySeq.values()];

@@ -47,27 +47,34 @@ if meta[1] ~= ARGV[2] or meta[2] ~= ARGV[3] then return 0 end
 local base = ARGV[1] .. ':e' .. ARGV[2]
 local convs = base .. ':convs'
 local maxItems = tonumber(ARGV[5])
-local touched = {}
+-- Windows read once per conversation and written back once at the end (fewer calls per op).
+local windows = {}
+local function windowOf(c)
+  local win = windows[c]
+  if win == nil then
+    local stored = redis.call('HMGET', base .. ':w:' .. c, 'lo', 'last')
+    win = { lo = tonumber(stored[1]), last = tonumber(stored[2]), at = nil, changed = false }
+    windows[c] = win
+  end
+  return win
+end
 local i = 6
 while i <= #ARGV do
   local kind, c, seq, at, json = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
   i = i + 5
-  local w = base .. ':w:' .. c
-  local win = redis.call('HMGET', w, 'lo', 'last')
-  local lo, last = tonumber(win[1]), tonumber(win[2])
+  local win = windowOf(c)
   if kind == 'put' then
-    if last == nil or seq > last then
-      if last == nil or seq ~= last + 1 then
+    if win.last == nil or seq > win.last then
+      if win.last == nil or seq ~= win.last + 1 then
         redis.call('DEL', base .. ':i:' .. c, base .. ':p:' .. c)
-        redis.call('HSET', w, 'lo', seq)
+        win.lo = seq
       end
       redis.call('ZADD', base .. ':i:' .. c, seq, json)
-      redis.call('HSET', w, 'last', seq)
-      local act = tonumber(redis.call('ZSCORE', convs, c))
-      if act == nil or at > act then redis.call('ZADD', convs, at, c) end
-      touched[c] = true
+      win.last = seq
+      if win.at == nil or at > win.at then win.at = at end
+      win.changed = true
     end
-  elseif lo ~= nil and seq >= lo and seq <= last then
+  elseif win.lo ~= nil and seq >= win.lo and seq <= win.last then
     local p = base .. ':p:' .. c
     local old = redis.call('HGET', p, seq)
     if old then
@@ -77,9 +84,13 @@ while i <= #ARGV do
     end
   end
 end
-for c in pairs(touched) do
-  local win = redis.call('HMGET', base .. ':w:' .. c, 'lo', 'last')
-  trimBelow(base, c, tonumber(win[2]) - maxItems + 1)
+for c, win in pairs(windows) do
+  if win.changed then
+    redis.call('HSET', base .. ':w:' .. c, 'lo', win.lo, 'last', win.last)
+    local act = tonumber(redis.call('ZSCORE', convs, c))
+    if act == nil or win.at > act then redis.call('ZADD', convs, win.at, c) end
+    trimBelow(base, c, win.last - maxItems + 1)
+  end
 end
 redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4])
 return 1`;
