@@ -6,6 +6,7 @@
 // mixes with what an older build (or a worker that missed the reset) writes.
 import type { TimelineItem } from '../projections/types.js';
 import type { ItemPatch } from '../projections/fold/eventFacts.js';
+import type { HistoryQuery } from './historyRange.js';
 
 /** Where the hot projection stands: its epoch, the last global position applied, and whether it caught up once. */
 export interface HotState {
@@ -63,6 +64,11 @@ export interface HotStore {
   window(conversationId: string): Promise<HotRead>;
   /** The items with seq in [from, to] that `epoch` holds, ascending (none when the epoch is gone). */
   items(epoch: number, conversationId: string, from: number, to: number): Promise<TimelineItem[]>;
+  /**
+   * One history read in one step: the state, the window, and — when ready — the items of the page
+   * `query` asks for (pageRange with the window's last seq as head) that the window holds.
+   */
+  page(conversationId: string, query: HistoryQuery): Promise<HotRead & { items: TimelineItem[] }>;
   /** Evicts items past age or count and drops conversations idle past age. */
   evict(options: EvictOptions): Promise<EvictResult>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 // the same contract suite (test/contract/hotStoreContract.ts). It dies with the process, and the hot
 // projection rebuilds it from the log at start.
 import { patchItem } from '../projections/fold/eventFacts.js';
+import { pageRange } from './historyRange.js';
 import type { TimelineItem } from '../projections/types.js';
 import { itemTimeMs, type EvictOptions, type EvictResult, type HotOp, type HotRead, type HotState, type HotStore } from './hotStore.js';
 
@@ -89,6 +90,12 @@ export function createMemoryHotStore(): HotStore & { /** Forgets everything, lik
       const found: TimelineItem[] = [];
       for (let seq = Math.max(from, conversation.lo); seq <= Math.min(to, conversation.last); seq++) found.push(conversation.items.get(seq)!);
       return found;
+    },
+    async page(conversationId, query) {
+      const read = await this.window(conversationId);
+      if (!read.ready || !read.window) return { ...read, items: [] };
+      const range = pageRange(query, read.window.last);
+      return { ...read, items: range ? await this.items(read.epoch, conversationId, Math.max(range.from, read.window.lo), range.to) : [] };
     },
     async evict({ maxItems, olderThanMs }: EvictOptions): Promise<EvictResult> {
       const result: EvictResult = { itemsEvicted: 0, conversationsDropped: 0 };

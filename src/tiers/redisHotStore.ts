@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { patchItem, type ItemPatch } from '../projections/fold/eventFacts.js';
 import type { TimelineItem } from '../projections/types.js';
 import { itemTimeMs, type EvictOptions, type EvictResult, type HotOp, type HotRead, type HotState, type HotStore } from './hotStore.js';
-import { APPLY, DROP_IDLE, MARK_READY, RESET, TRIM, WINDOW } from './redisLua.js';
+import { APPLY, DROP_IDLE, MARK_READY, PAGE, RESET, TRIM, WINDOW } from './redisLua.js';
 
 export const DEFAULT_HOT_PREFIX = '{missive:hot}';
 
@@ -15,13 +15,21 @@ export interface RedisHotStoreOptions {
   prefix?: string;
 }
 
-const SCRIPTS = { hotReset: RESET, hotApply: APPLY, hotMarkReady: MARK_READY, hotWindow: WINDOW, hotTrim: TRIM, hotDropIdle: DROP_IDLE } as const;
+const SCRIPTS = { hotReset: RESET, hotApply: APPLY, hotMarkReady: MARK_READY, hotWindow: WINDOW, hotTrim: TRIM, hotDropIdle: DROP_IDLE, hotPage: PAGE } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
 /** How many conversations the eviction reads per SCAN step. */
 const EVICT_PAGE = 200;
 /** How many of a conversation's oldest items eviction inspects per step. */
 const AGE_PROBE = 50;
+
+/** Applies a stored patch list (JSON array, in log order) to an item. */
+function withPatches(item: TimelineItem, patches: string | undefined): TimelineItem {
+  if (!patches) return item;
+  let patched = item;
+  for (const patch of JSON.parse(patches) as ItemPatch[]) patched = patchItem(patched, patch);
+  return patched;
+}
 
 export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
   const prefix = options.prefix ?? DEFAULT_HOT_PREFIX;
@@ -100,6 +108,20 @@ export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
       const [epoch, ready, lo, last] = reply as [string, string, string, string];
       return { ready: ready === '1', epoch: Number(epoch), window: lo && last ? { lo: Number(lo), last: Number(last) } : null };
     },
+    async page(conversationId, query) {
+      const reply = (await run('hotPage', prefix, conversationId, query.after ?? -1, query.before ?? -1, query.limit)) as string[];
+      if (reply.length === 0) return { ready: false, epoch: 0, window: null, items: [] };
+      const [epoch, ready, lo, last] = reply as [string, string, string, string];
+      const read: HotRead = { ready: ready === '1', epoch: Number(epoch), window: lo && last ? { lo: Number(lo), last: Number(last) } : null };
+      const count = Number(reply[4] ?? 0);
+      const patches = new Map<number, string>();
+      for (let i = 5 + count; i + 1 < reply.length; i += 2) patches.set(Number(reply[i]), reply[i + 1]!);
+      const items = reply.slice(5, 5 + count).map((json) => {
+        const item = JSON.parse(json) as TimelineItem;
+        return withPatches(item, patches.get(item.seq));
+      });
+      return { ...read, items };
+    },
     async items(epoch, conversationId, from, to) {
       if (from > to) return [];
       const results = await redis
@@ -111,10 +133,8 @@ export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
       if (itemsError) throw itemsError;
       if (patchError) throw patchError;
       return rawItems.map((json) => {
-        let item = JSON.parse(json) as TimelineItem;
-        const patches = rawPatches[String(item.seq)];
-        if (patches) for (const patch of JSON.parse(patches) as ItemPatch[]) item = patchItem(item, patch);
-        return item;
+        const item = JSON.parse(json) as TimelineItem;
+        return withPatches(item, rawPatches[String(item.seq)]);
       });
     },
     async evict(evictOptions): Promise<EvictResult> {

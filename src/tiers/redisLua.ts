@@ -108,6 +108,51 @@ if not meta[1] then return {} end
 local win = redis.call('HMGET', ARGV[1] .. ':e' .. meta[1] .. ':w:' .. ARGV[2], 'lo', 'last')
 return {meta[1], meta[2] or '0', win[1] or '', win[2] or ''}`;
 
+/**
+ * KEYS[1] meta. ARGV: prefix, conversation id, after, before (-1: absent), limit. One round trip for a
+ * history read: the window, and the items of the page (pageRange in historyRange.ts, computed with the
+ * window's last seq as the head) that the window holds, with their patches.
+ * Returns {} without state, else {epoch, ready, lo, last, n, item1..itemN, seq/patches pairs...}.
+ */
+export const PAGE = `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready')
+if not meta[1] then return {} end
+local base = ARGV[1] .. ':e' .. meta[1]
+local win = redis.call('HMGET', base .. ':w:' .. ARGV[2], 'lo', 'last')
+local reply = {meta[1], meta[2] or '0', win[1] or '', win[2] or ''}
+local lo, last = tonumber(win[1]), tonumber(win[2])
+if lo == nil or meta[2] ~= '1' then return reply end
+local after, before, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local from, to
+if after >= 0 then
+  from = after + 1
+  to = math.min(last, after + limit)
+  if before >= 0 then to = math.min(to, before - 1) end
+else
+  to = last
+  if before >= 0 then to = math.min(to, before - 1) end
+  from = math.max(1, to - limit + 1)
+end
+if from < lo then from = lo end
+if from > to then
+  reply[5] = 0
+  return reply
+end
+local items = redis.call('ZRANGEBYSCORE', base .. ':i:' .. ARGV[2], from, to)
+reply[5] = #items
+for _, item in ipairs(items) do reply[#reply + 1] = item end
+local p = base .. ':p:' .. ARGV[2]
+if redis.call('EXISTS', p) == 1 then
+  for s = from, to do
+    local patches = redis.call('HGET', p, s)
+    if patches then
+      reply[#reply + 1] = tostring(s)
+      reply[#reply + 1] = patches
+    end
+  end
+end
+return reply`;
+
 /** KEYS[1] meta. ARGV: prefix, epoch, conversation id, new lo. Removes the seqs below new lo (never the last). */
 export const TRIM = `${TRIM_TO}
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then return 0 end

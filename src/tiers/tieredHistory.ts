@@ -56,11 +56,10 @@ export function createHistoryReader(options: HistoryReaderOptions): HistoryReade
   async function fromHot(conversationId: string, query: HistoryQuery): Promise<{ head: number; items: TimelineItem[] } | null> {
     if (!hot) return null;
     try {
-      const { ready, epoch, window } = await hot.window(conversationId);
+      // One round trip: the window and the part of the page it holds (computed with its last seq as head).
+      const { ready, window, items } = await hot.page(conversationId, query);
       if (!ready || !window) return null;
-      const range = pageRange(query, window.last);
-      if (!range || range.to < window.lo) return { head: window.last, items: [] };
-      return { head: window.last, items: await hot.items(epoch, conversationId, Math.max(range.from, window.lo), range.to) };
+      return { head: window.last, items };
     } catch (error) {
       options.onHotError?.(error);
       return null;

@@ -95,6 +95,24 @@ export function describeHotStoreContract(name: string, setup: () => Promise<HotC
       expect(await hot.items(epoch, `other-${c}`, 1, 9)).toEqual([]);
     });
 
+    it('page: the part of a history page the window holds, in one read; nothing before ready', async () => {
+      const state = await applyOps(range(1, 30).map((s) => put(c, message(s))), 20);
+      expect(await hot.page(c, { limit: 5 })).toMatchObject({ ready: false, window: { lo: 11, last: 30 }, items: [] });
+      await hot.markReady(state.epoch);
+      const edit: HotOp = { op: 'patch', conversationId: c, targetSeq: 29, patch: { body: { text: 'edited' }, editedAt: new Date(T0).toISOString() } };
+      await applyOps([edit], 20);
+      const pageSeqs = async (q: { before?: number; after?: number; limit: number }) => seqsOf((await hot.page(c, q)).items);
+      expect(await pageSeqs({ limit: 5 })).toEqual([26, 27, 28, 29, 30]);
+      expect(await pageSeqs({ before: 14, limit: 5 })).toEqual([11, 12, 13]); // clipped to the window
+      expect(await pageSeqs({ before: 11, limit: 5 })).toEqual([]);
+      expect(await pageSeqs({ after: 27, limit: 5 })).toEqual([28, 29, 30]);
+      expect(await pageSeqs({ after: 5, limit: 10 })).toEqual([11, 12, 13, 14, 15]);
+      expect(await pageSeqs({ after: 12, before: 15, limit: 10 })).toEqual([13, 14]);
+      expect(await pageSeqs({ after: 30, limit: 10 })).toEqual([]);
+      expect((await hot.page(c, { after: 28, limit: 1 })).items).toEqual([{ ...message(29), body: { text: 'edited' }, editedAt: new Date(T0).toISOString() }]);
+      expect(await hot.page(`none-${c}`, { limit: 5 })).toMatchObject({ ready: true, window: null, items: [] });
+    });
+
     it('keeps the newest maxItems per conversation: the window is always contiguous', async () => {
       await applyOps(range(1, 10).map((s) => put(c, message(s))), 4);
       expect((await hot.window(c)).window).toEqual({ lo: 7, last: 10 });

@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getHistory } from '../../src/projections/index.js';
 import { createMemoryHotStore } from '../../src/tiers/memoryHotStore.js';
+import { createRedisHotStore } from '../../src/tiers/redisHotStore.js';
+import type { HotStore } from '../../src/tiers/hotStore.js';
+import { connectTestRedis, testRedisUrl, uniqueTestId } from '../support/redis.js';
 import { createHotProjection, type HotProjection } from '../../src/tiers/hotProjection.js';
 import { createHistoryReader, type HistoryReader } from '../../src/tiers/tieredHistory.js';
 import type { HistoryQuery } from '../../src/tiers/historyRange.js';
@@ -12,7 +15,10 @@ const DAY = 24 * 3600 * 1000;
 let fx: ProjectionFixture;
 let c: string;
 let reference: Awaited<ReturnType<typeof getHistory>>['items'];
-const hot = createMemoryHotStore();
+// The Redis adapter on the shared test Redis (own key prefix, deleted after) when REDIS_URL is set.
+const redisUrl = testRedisUrl();
+const redisPrefix = `{${uniqueTestId('tiered')}}`;
+const hot: HotStore = redisUrl ? createRedisHotStore({ url: redisUrl, prefix: redisPrefix }) : createMemoryHotStore();
 let projection: HotProjection;
 let reader: HistoryReader;
 
@@ -54,9 +60,18 @@ beforeAll(async () => {
   await projection.catchUp();
   reader = createHistoryReader({ db: fx.db.pool, store: fx.store, hot, patchHorizonMs: DAY });
 });
-afterAll(async () => fx.close());
+afterAll(async () => {
+  await hot.close();
+  if (redisUrl) {
+    const redis = await connectTestRedis(redisUrl);
+    const keys = await redis.keys(`${redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+  await fx.close();
+});
 
-describe('tiered history', () => {
+describe(`tiered history (hot tier: ${hot.kind})`, () => {
   it('hot holds the newest 30; a page inside it is served by hot alone', async () => {
     expect((await hot.window(c)).window).toEqual({ lo: 71, last: 100 });
     const page = await reader.read(c, { limit: 20 });
