@@ -86,7 +86,7 @@ async function main(): Promise<void> {
 
     // Hot projection throughput: a full build from position 0, memory then Redis.
     const throughput = async (kind: 'memory' | 'redis') => {
-      const hot = kind === 'memory' ? createMemoryHotStore() : createRedisHotStore({ url: redisServer.url, prefix: '{bench}' });
+      const hot = kind === 'memory' ? createMemoryHotStore() : await createRedisHotStore({ url: redisServer.url, prefix: '{bench}' });
       const started = process.hrtime.bigint();
       await createHotProjection({ store, hot, maxItems: HOT_ITEMS }).catchUp();
       const seconds = microsSince(started) / 1e6;

@@ -90,7 +90,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     }
 
     // The hot tier: Redis is shared by every node; an in-memory one exists only where the projector fills it.
-    const hot = config.redisUrl || has('projector') ? openHotStore(config) : undefined;
+    const hot = config.redisUrl || has('projector') ? await openHotStore(config) : undefined;
     if (hot) {
       closers.push(() => hot.close());
       logger.info({ tier: 'hot', adapter: hot.kind }, 'hot tier ready');

@@ -4,6 +4,6 @@ import type { HotStore } from './hotStore.js';
 import { createMemoryHotStore } from './memoryHotStore.js';
 import { createRedisHotStore } from './redisHotStore.js';
 
-export function openHotStore(config: Pick<Config, 'redisUrl' | 'tiers'>): HotStore {
+export async function openHotStore(config: Pick<Config, 'redisUrl' | 'tiers'>): Promise<HotStore> {
   return config.redisUrl ? createRedisHotStore({ url: config.redisUrl, prefix: config.tiers.hotKeyPrefix }) : createMemoryHotStore();
 }

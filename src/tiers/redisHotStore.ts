@@ -31,14 +31,16 @@ function withPatches(item: TimelineItem, patches: string | undefined): TimelineI
   return patched;
 }
 
-export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
+/** Connects (rejects when Redis cannot be reached now) and returns the hot tier on it. */
+export async function createRedisHotStore(options: RedisHotStoreOptions): Promise<HotStore> {
   const prefix = options.prefix ?? DEFAULT_HOT_PREFIX;
   const metaKey = `${prefix}:meta`;
-  // Reads must fail fast when Redis is gone (the history reader then falls back to warm and cold);
-  // the client keeps reconnecting in the background.
-  const redis = new Redis(options.url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+  // Calls fail at once while Redis is unreachable (no offline queue) and after 2 s when it hangs: the
+  // history reader then serves from warm and cold, the projection retries. The client reconnects alone.
+  const redis = new Redis(options.url, { connectTimeout: 2_000, commandTimeout: 2_000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   redis.on('error', () => {}); // reported by the failing calls; without a listener ioredis logs to stderr
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+  await redis.connect();
   const run = (name: ScriptName, ...args: Array<string | number>): Promise<unknown> =>
     (redis as unknown as Record<ScriptName, (key: string, ...a: Array<string | number>) => Promise<unknown>>)[name](metaKey, ...args);
   const base = (epoch: number) => `${prefix}:e${epoch}`;
@@ -80,11 +82,11 @@ export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
     return Number(await run('hotTrim', prefix, String(epoch), conversationId, Math.min(newLo, last)));
   }
 
+  const readState = async () => toState(await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready'));
+
   return {
     kind: 'redis',
-    async readState() {
-      return toState(await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready'));
-    },
+    readState,
     async reset(resetOptions = {}) {
       const state = toState(await run('hotReset', resetOptions.force ? '1' : '0', String(Date.now())));
       if (!state) throw new Error('hot tier reset returned no state');
@@ -139,7 +141,7 @@ export function createRedisHotStore(options: RedisHotStoreOptions): HotStore {
     },
     async evict(evictOptions): Promise<EvictResult> {
       const result: EvictResult = { itemsEvicted: 0, conversationsDropped: 0 };
-      const state = await this.readState();
+      const state = await readState();
       if (!state) return result;
       const convs = `${base(state.epoch)}:convs`;
       // Idle conversations first: their whole window goes.

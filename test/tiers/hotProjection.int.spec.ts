@@ -12,6 +12,8 @@ import type { EventStore } from '../../src/store/eventStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { OWN_REDIS_SKIP_REASON, redisServerInstalled, startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { Redis } from 'ioredis';
+import { createHistoryReader } from '../../src/tiers/tieredHistory.js';
+import { createProjectionRunner, ensureProjectionSchemas, timelineProjection } from '../../src/projections/index.js';
 
 let db: TestDatabase;
 let store: EventStore;
@@ -20,6 +22,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   store = createPostgresEventStore({ pool: db.pool, notify: false, pollIntervalMs: 50 });
   log = createLogWriter(store);
+  await ensureProjectionSchemas(db.pool);
 });
 afterAll(async () => {
   await store.close();
@@ -86,25 +89,47 @@ describe.skipIf(!redisServerInstalled())('hot projection (Redis adapter, its own
   });
   afterAll(async () => redis?.stop());
 
-  it('notices FLUSHALL and a restart without persistence, and rebuilds with no operator action', async () => {
-    const hot = createRedisHotStore({ url: redis.url, prefix: '{flush-test}' });
-    const projection = createHotProjection({ store, hot, pollIntervalMs: 20 });
+  it('notices FLUSHALL and a restart without persistence, and rebuilds with no operator action; reads stay correct meanwhile', async () => {
+    const hot = await createRedisHotStore({ url: redis.url, prefix: '{flush-test}' });
+    const reader = createHistoryReader({ db: db.pool, store, hot, patchHorizonMs: 24 * 3600 * 1000 });
+    const runner = createProjectionRunner({ pool: db.pool, store, fanoutLimit: 500, projections: [timelineProjection] });
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     admin.on('error', () => {});
     const c = newId();
     await log.direct(c, 'ann', 'bob');
     await log.send(c, 'ann', 'one');
+    let projection = createHotProjection({ store, hot, pollIntervalMs: 20 });
     await projection.start();
+    const page = async () => {
+      const { items, tiers } = await reader.read(c, { limit: 10 });
+      return { seqs: items.map((i) => i.seq).join(), tiers: tiers.join() };
+    };
     try {
       await waitUntil(async () => (await hot.window(c)).ready, 'the first build');
       const firstEpoch = (await hot.readState())!.epoch;
+      expect(await page()).toEqual({ seqs: '1,2', tiers: 'hot' });
+
+      // FLUSHALL while the projection is stopped: reads answer from warm (and cold) at once.
+      await projection.stop();
       await admin.flushall();
       await log.send(c, 'bob', 'two');
-      await waitUntil(async () => (await hot.window(c)).ready && (await hotSeqs(hot, c)).join() === '1,2,3', 'the rebuild after FLUSHALL');
+      await runner.catchUp();
+      expect(await page()).toEqual({ seqs: '1,2,3', tiers: 'warm' });
+      projection = createHotProjection({ store, hot, pollIntervalMs: 20 });
+      await projection.start();
+      await waitUntil(async () => (await page()).tiers === 'hot', 'the rebuild after FLUSHALL');
+      expect(await page()).toEqual({ seqs: '1,2,3', tiers: 'hot' });
       expect((await hot.readState())!.epoch).not.toBe(firstEpoch);
 
+      // Redis gone: reads answer from warm, promptly.
+      await redis.stop();
+      const started = Date.now();
+      expect(await page()).toEqual({ seqs: '1,2,3', tiers: 'warm' });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      // Back without its data (no persistence): the running projection rebuilds by itself.
       await redis.restart();
       await log.send(c, 'ann', 'three');
+      await runner.catchUp();
       await waitUntil(async () => {
         try {
           return (await hot.window(c)).ready && (await hotSeqs(hot, c)).join() === '1,2,3,4';
@@ -112,7 +137,8 @@ describe.skipIf(!redisServerInstalled())('hot projection (Redis adapter, its own
           return false; // reconnecting
         }
       }, 'the rebuild after a restart', 20_000);
-      expect((await projection.status()).rebuilds).toBe(3);
+      expect(await page()).toEqual({ seqs: '1,2,3,4', tiers: 'hot' });
+      expect((await projection.status()).rebuilds).toBe(2); // the second projection: after FLUSHALL, after the restart
     } finally {
       await projection.stop();
       await hot.close();

@@ -14,7 +14,7 @@ if (!url) {
 } else {
   describeHotStoreContract('redis', async () => {
     const prefix = `{${uniqueTestId('hot')}}`;
-    const hot = createRedisHotStore({ url, prefix });
+    const hot = await createRedisHotStore({ url, prefix });
     return {
       hot,
       async dispose() {

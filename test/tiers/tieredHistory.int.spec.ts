@@ -18,7 +18,7 @@ let reference: Awaited<ReturnType<typeof getHistory>>['items'];
 // The Redis adapter on the shared test Redis (own key prefix, deleted after) when REDIS_URL is set.
 const redisUrl = testRedisUrl();
 const redisPrefix = `{${uniqueTestId('tiered')}}`;
-const hot: HotStore = redisUrl ? createRedisHotStore({ url: redisUrl, prefix: redisPrefix }) : createMemoryHotStore();
+const hot: HotStore = redisUrl ? await createRedisHotStore({ url: redisUrl, prefix: redisPrefix }) : createMemoryHotStore();
 let projection: HotProjection;
 let reader: HistoryReader;
 

@@ -9,7 +9,7 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 export function runTierCommand(options: { dryRun: boolean; json: boolean }): Promise<void> {
   const config = loadConfig();
   return withCliContext(config, async ({ pool, store }) => {
-    const hot = config.redisUrl ? openHotStore(config) : undefined;
+    const hot = config.redisUrl ? await openHotStore(config) : undefined;
     try {
       const report = await runTierJob({ pool, store, hot, settings: config.tiers }, { dryRun: options.dryRun });
       print(options.json ? JSON.stringify(report, null, 2) : renderReport(report, options.dryRun));
