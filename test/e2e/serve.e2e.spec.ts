@@ -19,7 +19,7 @@ interface Server {
 async function startServe(databaseUrl: string, port: number): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, MISSIVE_HOT_KEY_PREFIX: `{e2e-hot-${port}-${Date.now()}}`, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
