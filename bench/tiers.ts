@@ -56,6 +56,9 @@ async function measure(reader: HistoryReader, ids: string[], query: HistoryQuery
   const latency = newHistogram();
   // Warm-up (JIT, connections), not recorded.
   for (let i = 0; i < 50; i++) await reader.read(ids[i % ids.length]!, query);
+  // CPU time of this process per page: less sensitive than wall time to other work on the machine
+  // (it leaves out PostgreSQL's and Redis's own CPU).
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < readsPerTier; i++) {
     const started = process.hrtime.bigint();
     const page = await reader.read(ids[(i * 7919) % ids.length]!, query);
@@ -64,7 +67,8 @@ async function measure(reader: HistoryReader, ids: string[], query: HistoryQuery
       throw new Error(`page ${JSON.stringify(query)} came from ${page.tiers.join()} with ${page.items.length} items`);
     }
   }
-  return percentilesMs(latency);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...percentilesMs(latency), clientCpuMsPerPage: Math.round(((cpu.user + cpu.system) / readsPerTier) * 10) / 10000 };
 }
 
 async function main(): Promise<void> {
