@@ -22,6 +22,7 @@ import { createSyncHintGate } from './syncHintGate.js';
 import { openHotStore } from '../tiers/openHotStore.js';
 import { createHotProjection } from '../tiers/hotProjection.js';
 import { scheduleTierJob } from '../tiers/tierJob.js';
+import { registerHotMetrics } from '../tiers/hotMetrics.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -99,6 +100,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       const hotProjection = createHotProjection({ store: projectorStore, hot, maxItems: config.tiers.hotItems, logger });
       await hotProjection.start();
       closers.push(() => hotProjection.stop());
+      registerHotMetrics(metricsRegistry, hotProjection);
     }
     if (has('projector') && config.tiers.intervalSeconds > 0) {
       const schedule = scheduleTierJob({ pool: projectorPool, store: projectorStore, hot, settings: config.tiers }, config.tiers.intervalSeconds * 1000, logger);

@@ -12,6 +12,8 @@ import type { EventStore } from '../../src/store/eventStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { OWN_REDIS_SKIP_REASON, redisServerInstalled, startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { registerHotMetrics } from '../../src/tiers/hotMetrics.js';
 import { createHistoryReader } from '../../src/tiers/tieredHistory.js';
 import { createProjectionRunner, ensureProjectionSchemas, timelineProjection } from '../../src/projections/index.js';
 
@@ -61,6 +63,21 @@ describe('hot projection (memory adapter)', () => {
     expect(recalled).toMatchObject({ seq: 7, recalled: true, body: {} });
     expect(edited).toMatchObject({ seq: 8, body: { text: 'edited' } });
     expect((await projection.status()).ready).toBe(true);
+  });
+
+  it('exposes readiness, checkpoint and rebuilds as Prometheus gauges', async () => {
+    const hot = createMemoryHotStore();
+    const projection = createHotProjection({ store, hot });
+    const registry = new Registry();
+    registerHotMetrics(registry, projection);
+    expect(await registry.getSingleMetricAsString('missive_hot_tier_ready')).toMatch(/^missive_hot_tier_ready 0$/m);
+    expect(await registry.getSingleMetricAsString('missive_hot_tier_checkpoint')).toMatch(/^missive_hot_tier_checkpoint -1$/m);
+    await projection.catchUp();
+    const head = (await hot.readState())!.checkpoint;
+    expect(head).toBeGreaterThan(0n);
+    expect(await registry.getSingleMetricAsString('missive_hot_tier_ready')).toMatch(/^missive_hot_tier_ready 1$/m);
+    expect(await registry.getSingleMetricAsString('missive_hot_tier_checkpoint')).toMatch(new RegExp(`^missive_hot_tier_checkpoint ${head}$`, 'm'));
+    expect(await registry.getSingleMetricAsString('missive_hot_tier_rebuilds')).toMatch(/^missive_hot_tier_rebuilds 1$/m);
   });
 
   it('rebuilds from the log after losing its state (a restart of the process)', async () => {
