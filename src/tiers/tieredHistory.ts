@@ -86,7 +86,8 @@ export function createHistoryReader(options: HistoryReaderOptions): HistoryReade
       };
 
       const hotPart = await fromHot(conversationId, q);
-      // With a ready hot window its last seq is the head (hot applies the log first); else the stream's.
+      // With a ready hot window its last seq is the head (the hot projection follows the log within
+      // milliseconds, usually ahead of warm); else the stream's own last position.
       const head = hotPart?.head ?? (await streamHead(conversationId));
       const range = pageRange(q, head);
       let answered: Tier = hotPart ? 'hot' : 'warm';
