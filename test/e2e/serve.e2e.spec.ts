@@ -99,6 +99,14 @@ describe('missive serve, end to end', () => {
     expect(texts).toEqual(['hello bob']);
     expect(unreadTotal).toBe(1);
     ws.close();
+
+    // serve runs the hot projection: history comes from the hot tier once it has caught up (ms).
+    let history = await api(server.base, bob, 'GET', `/v1/conversations/${conv.conversationId}/messages`);
+    for (const deadline = Date.now() + 10_000; history.body.tiers?.join() !== 'hot' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      history = await api(server.base, bob, 'GET', `/v1/conversations/${conv.conversationId}/messages`);
+    }
+    expect(history.body).toMatchObject({ tiers: ['hot'], items: [{ seq: 1, kind: 'system' }, { seq: 2, body: { text: 'hello bob' } }] });
   });
 
   it('loses no acknowledged send when the server is killed mid-load, and retries get the original seq', async () => {
