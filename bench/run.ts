@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SCENARIOS = ['appends', 'sends', 'rebuild', 'lag'] as const;
+const SCENARIOS = ['appends', 'sends', 'rebuild', 'lag', 'tiers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));

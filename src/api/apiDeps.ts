@@ -7,6 +7,7 @@ import type { CommandService } from '../app/commandService.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config/config.js';
 import type { EventStore } from '../store/eventStore.js';
+import type { HotStore } from '../tiers/hotStore.js';
 
 export interface ProjectionLag {
   name: string;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   tokens: TokenService;
   projections: { status(): Promise<ProjectionLag[]> };
   presence?: PresenceReader;
+  /** The hot tier history reads try first (src/tiers); absent: history comes from warm and cold. */
+  hot?: HotStore;
   logger?: Logger;
   /** The registry /metrics serves; pass the one the gateway registers its socket metrics in. */
   metricsRegistry?: Registry;

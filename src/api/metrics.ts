@@ -2,13 +2,17 @@
 // metrics to the same one, and /metrics serves them all): request durations by route and status, send
 // latency, and projection lag read from the runner at scrape time.
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProjectionLag } from './apiDeps.js';
 
 export interface ApiMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   sendLatency: Histogram<'outcome'>;
+  /** History pages each tier contributed to (a page straddling tiers counts once in each). */
+  historyTierReads: Counter<'tier'>;
+  /** History items served, by the tier that served them. */
+  historyTierItems: Counter<'tier'>;
 }
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -50,6 +54,18 @@ export function createApiMetrics(registry: Registry, projections: { status(): Pr
       help: 'Time to accept a message send (decide + append), by outcome',
       labelNames: ['outcome'],
       buckets: HTTP_BUCKETS,
+      registers,
+    }),
+    historyTierReads: new Counter({
+      name: 'missive_history_tier_reads_total',
+      help: 'History pages that each tier (hot, warm, cold) contributed items to',
+      labelNames: ['tier'],
+      registers,
+    }),
+    historyTierItems: new Counter({
+      name: 'missive_history_tier_items_total',
+      help: 'History items served, by tier (hot, warm, cold)',
+      labelNames: ['tier'],
       registers,
     }),
   };

@@ -8,6 +8,7 @@ import { registerMigrateCommand } from './commands/migrateCommand.js';
 import { registerProjectionsCommand } from './commands/projectionsCommand.js';
 import { registerReplayCommand } from './commands/replayCommand.js';
 import { registerServeCommand } from './commands/serveCommand.js';
+import { registerTierCommand } from './commands/tierCommand.js';
 import { registerTokenCommand } from './commands/tokenCommand.js';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ Exit codes: 0 success, 1 runtime failure (e.g. database unreachable), 2 bad inpu
   registerReplayCommand(program);
   registerConversationCommand(program);
   registerProjectionsCommand(program);
+  registerTierCommand(program);
   registerTokenCommand(program);
   return program;
 }

@@ -35,6 +35,11 @@ const envSchema = z.object({
   MISSIVE_ROLES: z.string().optional(),
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
   MISSIVE_NODE_ID: z.string().min(1).optional(),
+  MISSIVE_HOT_ITEMS: positiveInt.default(200),
+  MISSIVE_HOT_MAX_AGE_DAYS: positiveInt.default(7),
+  MISSIVE_HOT_KEY_PREFIX: z.string().regex(/^\{[^{}]+\}[^{}]*$/, 'must start with a {hash tag}, e.g. {missive:hot}').default('{missive:hot}'),
+  MISSIVE_WARM_RETENTION_DAYS: positiveInt.default(90),
+  MISSIVE_TIER_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
 });
 
 export interface Config {
@@ -57,6 +62,19 @@ export interface Config {
   /** Browser origins allowed to open a WebSocket ('*': any). Native clients send no Origin. */
   wsAllowedOrigins: string[] | '*';
   nodeId: string;
+  tiers: TiersConfig;
+}
+
+/** History tiers (DESIGN.md §6, docs/tiers.md). */
+export interface TiersConfig {
+  /** Items kept per conversation in the hot tier. */
+  hotItems: number;
+  hotMaxAgeDays: number;
+  /** Redis key prefix of the hot tier (starts with a {hash tag}). */
+  hotKeyPrefix: string;
+  warmRetentionDays: number;
+  /** How often `serve` runs the tiering job, s; 0 turns the schedule off. */
+  intervalSeconds: number;
 }
 
 export interface DomainLimitsConfig {
@@ -103,6 +121,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles,
     wsAllowedOrigins: parseOrigins(e.MISSIVE_WS_ALLOWED_ORIGINS),
     nodeId: e.MISSIVE_NODE_ID ?? `node-${process.pid}`,
+    tiers: {
+      hotItems: e.MISSIVE_HOT_ITEMS,
+      hotMaxAgeDays: e.MISSIVE_HOT_MAX_AGE_DAYS,
+      hotKeyPrefix: e.MISSIVE_HOT_KEY_PREFIX,
+      warmRetentionDays: e.MISSIVE_WARM_RETENTION_DAYS,
+      intervalSeconds: e.MISSIVE_TIER_INTERVAL_SECONDS,
+    },
   };
 }
 

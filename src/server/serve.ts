@@ -19,6 +19,10 @@ import { createGateway } from '../gateway/gateway.js';
 import { usersToHint } from './hintFeed.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
+import { openHotStore } from '../tiers/openHotStore.js';
+import { createHotProjection } from '../tiers/hotProjection.js';
+import { scheduleTierJob } from '../tiers/tierJob.js';
+import { registerHotMetrics } from '../tiers/hotMetrics.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -86,9 +90,26 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       closers.push(() => runner.stop());
     }
 
+    // The hot tier: Redis is shared by every node; an in-memory one exists only where the projector fills it.
+    const hot = config.redisUrl || has('projector') ? await openHotStore(config) : undefined;
+    if (hot) {
+      closers.push(() => hot.close());
+      logger.info({ tier: 'hot', adapter: hot.kind }, 'hot tier ready');
+    }
+    if (hot && has('projector')) {
+      const hotProjection = createHotProjection({ store: projectorStore, hot, maxItems: config.tiers.hotItems, logger });
+      await hotProjection.start();
+      closers.push(() => hotProjection.stop());
+      registerHotMetrics(metricsRegistry, hotProjection);
+    }
+    if (has('projector') && config.tiers.intervalSeconds > 0) {
+      const schedule = scheduleTierJob({ pool: projectorPool, store: projectorStore, hot, settings: config.tiers }, config.tiers.intervalSeconds * 1000, logger);
+      closers.push(() => schedule.stop());
+    }
+
     let url: string | undefined;
     if (has('api') || has('gateway')) {
-      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence, logger, metricsRegistry });
+      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence, logger, metricsRegistry, hot });
       gateway?.attach(app.server);
       closers.push(() => app.close());
       // Upgraded sockets are not tracked by the HTTP server: close them first (closers run in reverse).

@@ -14,6 +14,7 @@ import { createProjectionRunner, ensureProjectionSchemas, type ProjectionRunner 
 import type { EventStore } from '../../src/store/eventStore.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { HotStore } from '../../src/tiers/hotStore.js';
 
 export const JWT = { secret: 'api-test-secret-0123456789abcdef', issuer: 'missive-test', audience: 'missive-api' };
 
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   /** Replace the event store the commands and /readyz use (e.g. one whose database is unreachable). */
   store?: EventStore;
   logger?: Logger;
+  /** A hot tier for history reads (src/tiers); the test drives its projection itself. */
+  hot?: HotStore;
 }
 
 export interface RequestSpec {
@@ -68,7 +71,7 @@ export async function createApiHarness(options: HarnessOptions = {}): Promise<Ap
   const commands = createCommandHandler({ store, limits: DEFAULT_LIMITS });
   await ensureProjectionSchemas(db.pool);
   const runner = createProjectionRunner({ pool: db.pool, store: pgStore, fanoutLimit: config.fanoutLimit, pollIntervalMs: 50 });
-  const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: options.presence, options: options.options, logger: options.logger });
+  const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: options.presence, options: options.options, logger: options.logger, hot: options.hot });
   const tokenCache = new Map<string, string>();
 
   async function tokenFor(userId: string, tokenOptions: { admin?: boolean } = {}): Promise<string> {

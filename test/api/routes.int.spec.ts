@@ -77,7 +77,7 @@ describe('messages', () => {
     const history = await h.request('GET', `${url}?limit=50`, { as: 'mia' });
     expect(history.statusCode).toBe(200);
     const { items, tier, nextCursor } = history.json();
-    expect(tier).toBe('warm');
+    expect(tier).toBe('warm'); // this harness has no hot tier
     expect(nextCursor).toBeNull();
     expect(items.map((i: { seq: number }) => i.seq)).toEqual(items.map((_: unknown, k: number) => k + 1));
     expect(items.find((i: { messageId?: string }) => i.messageId === sent.messageId)).toMatchObject({ body: { text: 'fixed' }, editedAt: expect.any(String) });

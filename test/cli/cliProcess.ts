@@ -1,8 +1,13 @@
 // Runs the real `missive` CLI from source in a child process, so exit codes, stdout and stderr are
 // what an operator sees. Each run costs about a second of CPU: tests keep their count modest.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Children may inherit the shared test Redis (REDIS_URL): each test process keeps its hot tier under
+// its own key prefix, never the default one another run's server may be using.
+const HOT_KEY_PREFIX = `{test-hot-${randomUUID()}}`;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = ['node', '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
@@ -24,7 +29,7 @@ export function runPipeline(script: string, databaseUrl: string): Promise<CliRun
 }
 
 function run(command: string, args: string[], databaseUrl: string, env: Record<string, string | undefined>): Promise<CliRun> {
-  return collect(spawn(command, args, { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, ...env } })).exited;
+  return collect(spawn(command, args, { cwd: ROOT, env: { ...process.env, MISSIVE_HOT_KEY_PREFIX: HOT_KEY_PREFIX, DATABASE_URL: databaseUrl, ...env } })).exited;
 }
 
 export interface RunningCli {
@@ -36,7 +41,7 @@ export interface RunningCli {
 
 /** Starts a long-running `missive <args>` (e.g. serve) with exactly this environment on top of ours. */
 export function startMissive(args: string[], env: Record<string, string | undefined>): RunningCli {
-  const child = spawn(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, env: { ...process.env, MISSIVE_HOT_KEY_PREFIX: HOT_KEY_PREFIX, ...env } });
   return collect(child);
 }
 

@@ -15,7 +15,7 @@ describe('the missive command tree', () => {
   it('has every documented command, each with a description and examples in its help', () => {
     const leaves = leafCommands(buildProgram());
     const names = leaves.map((c) => [c.parent?.name() === 'missive' ? '' : `${c.parent?.name()} `, c.name()].join(''));
-    expect(names.sort()).toEqual(['conversation', 'migrate', 'projections rebuild', 'projections status', 'projections verify', 'replay', 'serve', 'token']);
+    expect(names.sort()).toEqual(['conversation', 'migrate', 'projections rebuild', 'projections status', 'projections verify', 'replay', 'serve', 'tier run', 'token']);
     for (const command of leaves) {
       expect(command.description(), command.name()).not.toBe('');
       let help = '';

@@ -19,7 +19,7 @@ interface Server {
 async function startServe(databaseUrl: string, port: number): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, MISSIVE_HOT_KEY_PREFIX: `{e2e-hot-${port}-${Date.now()}}`, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -99,6 +99,14 @@ describe('missive serve, end to end', () => {
     expect(texts).toEqual(['hello bob']);
     expect(unreadTotal).toBe(1);
     ws.close();
+
+    // serve runs the hot projection: history comes from the hot tier once it has caught up (ms).
+    let history = await api(server.base, bob, 'GET', `/v1/conversations/${conv.conversationId}/messages`);
+    for (const deadline = Date.now() + 10_000; history.body.tiers?.join() !== 'hot' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      history = await api(server.base, bob, 'GET', `/v1/conversations/${conv.conversationId}/messages`);
+    }
+    expect(history.body).toMatchObject({ tiers: ['hot'], items: [{ seq: 1, kind: 'system' }, { seq: 2, body: { text: 'hello bob' } }] });
   });
 
   it('loses no acknowledged send when the server is killed mid-load, and retries get the original seq', async () => {

@@ -1,10 +1,10 @@
 // Messages of a conversation: send (idempotent by clientMsgId), edit, recall, and read history. History
-// is served from the warm tier (the timeline read model) for now; the answer says which tier served.
+// pages come from the hot, warm and cold tiers (src/tiers/tieredHistory.ts); the answer says which served.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { getHistory } from '../../projections/index.js';
 import { requireMember } from '../membership.js';
 import { timedSend } from '../metrics.js';
+import { createHistoryReader, TIERS } from '../../tiers/tieredHistory.js';
 import { identityOf, requestContext } from '../plugins/auth.js';
 import type { RouteContext } from '../routeContext.js';
 import { routeSchema } from '../routeSchema.js';
@@ -15,12 +15,29 @@ import type { TypeBoxProvider } from '../validation.js';
 export const HISTORY_PAGE = { default: 50, max: 200 };
 const TAGS = ['messages'];
 
+/** Response header naming the tiers that served a history page, e.g. `hot,warm`. */
+export const TIERS_HEADER = 'x-missive-tiers';
+
+const TierName = Type.Union(TIERS.map((t) => Type.Literal(t)));
+
 const SentMessage = Type.Object({ messageId: MessageId, seq: Seq('The message seq'), sentAt: Timestamp('When it was stored') });
 
 export const messageRoutes =
   ({ deps, metrics }: RouteContext): FastifyPluginAsync =>
   async (instance) => {
     const app = instance.withTypeProvider<TypeBoxProvider>();
+    const { limits } = deps.config;
+    const history = createHistoryReader({
+      db: deps.pool,
+      store: deps.store,
+      hot: deps.hot,
+      patchHorizonMs: Math.max(limits.editWindowMs, limits.recallWindowMs),
+      onPage: (page) => {
+        for (const tier of page.tiers) metrics.historyTierReads.inc({ tier });
+        for (const tier of TIERS) if (page.counts[tier] > 0) metrics.historyTierItems.inc({ tier }, page.counts[tier]);
+      },
+      onHotError: (err) => deps.logger?.warn({ err, tier: 'hot' }, 'hot tier read failed: serving from warm and cold'),
+    });
 
     app.post(
       '/conversations/:id/messages',
@@ -53,7 +70,8 @@ export const messageRoutes =
         schema: routeSchema({
           summary: 'Read history, in ascending seq',
           description:
-            'before=<seq>: the page just older than that seq (newest page without either); after=<seq>: the page just newer. Pass nextCursor back as the same parameter to go on; null means there is no more.',
+            'before=<seq>: the page just older than that seq (newest page without either); after=<seq>: the page just newer. Pass nextCursor back as the same parameter to go on; null means there is no more. ' +
+            '`tiers` (and the X-Missive-Tiers header) lists the tiers that supplied the items, hottest first: hot (Redis or memory), warm (PostgreSQL), cold (the event log); `tier` is the coldest of them.',
           tags: TAGS,
           params: ConversationParams,
           querystring: Closed({ before: Type.Optional(Seq()), after: Type.Optional(Seq()), limit: Type.Optional(Limit(HISTORY_PAGE)) }),
@@ -61,17 +79,19 @@ export const messageRoutes =
             200: Type.Object({
               items: Type.Array(TimelineItem),
               nextCursor: Nullable(Seq('Next value of the same before/after parameter')),
-              tier: Type.Union([Type.Literal('hot'), Type.Literal('warm'), Type.Literal('cold')]),
+              tier: TierName,
+              tiers: Type.Array(TierName, { minItems: 1, description: 'Tiers that supplied the items, hottest first (for an empty page: the tier that answered)' }),
             }),
           },
         }),
       },
-      async (request) => {
+      async (request, reply) => {
         const { before, after, limit = HISTORY_PAGE.default } = request.query;
         const conversationId = request.params.id;
         await requireMember(deps.pool, conversationId, identityOf(request).userId);
-        const { items } = await getHistory(deps.pool, conversationId, { before, after, limit });
-        return { items, nextCursor: nextHistoryCursor(items, limit, after !== undefined), tier: 'warm' as const };
+        const { items, tiers } = await history.read(conversationId, { before, after, limit });
+        reply.header(TIERS_HEADER, tiers.join(','));
+        return { items, nextCursor: nextHistoryCursor(items, limit, after !== undefined), tier: tiers.at(-1)!, tiers };
       },
     );
 

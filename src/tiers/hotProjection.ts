@@ -1,0 +1,132 @@
+// The hot projection: follows the log's global order into the hot tier (hotStore.ts). Its checkpoint
+// and epoch live in the hot tier itself and move with each batch in one atomic step, so the data and
+// the checkpoint can only be lost together. A missing state (FLUSHALL, Redis restarted without
+// persistence, a fresh process with the memory adapter) starts a new epoch at position 0 and the
+// projection rebuilds from the log by itself; readers skip the hot tier until it has caught up.
+import type { EventStore } from '../store/eventStore.js';
+import { createWakeup, heldBackDelayMs, retryDelayMs, sleepUnlessAborted } from '../store/wakeup.js';
+import { silentLogger, type ProjectionLogger } from '../projections/deps.js';
+import { hotOpsOf } from './hotOps.js';
+import type { HotState, HotStore } from './hotStore.js';
+
+export interface HotProjectionOptions {
+  store: EventStore;
+  hot: HotStore;
+  /** Items kept per conversation (default 200). */
+  maxItems?: number;
+  batchSize?: number;
+  /** Re-read interval without a wake-up, ms (default 250); also how soon a lost state is noticed. */
+  pollIntervalMs?: number;
+  logger?: ProjectionLogger;
+}
+
+export interface HotProjectionStatus {
+  kind: HotStore['kind'];
+  epoch: number | null;
+  checkpoint: bigint | null;
+  ready: boolean;
+  /** How many times this process found the hot state missing and started a rebuild. */
+  rebuilds: number;
+}
+
+export interface HotProjection {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Applies the log up to its current head (and marks the epoch ready), then returns. Errors propagate. */
+  catchUp(): Promise<void>;
+  status(): Promise<HotProjectionStatus>;
+  notify(): void;
+}
+
+export const DEFAULT_HOT_ITEMS = 200;
+
+export function createHotProjection(options: HotProjectionOptions): HotProjection {
+  const { store, hot } = options;
+  const maxItems = options.maxItems ?? DEFAULT_HOT_ITEMS;
+  const batchSize = options.batchSize ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const logger = options.logger ?? silentLogger;
+  const wakeup = createWakeup();
+  let rebuilds = 0;
+  let stopping: AbortController | null = null;
+  let loop: Promise<void> | null = null;
+  let hint: { stop(): Promise<void> } | null = null;
+
+  /** The state to continue from; a lost one is replaced by a new empty epoch (the rebuild). */
+  async function currentState(): Promise<HotState> {
+    const state = await hot.readState();
+    if (state) return state;
+    rebuilds += 1;
+    const fresh = await hot.reset();
+    logger.warn({ tier: 'hot', adapter: hot.kind, epoch: fresh.epoch }, 'hot tier has no state (new, flushed or restarted): rebuilding it from the log');
+    return fresh;
+  }
+
+  /** One batch. idle: caught up; state null: the compare-and-set failed (re-read it). */
+  async function step(state: HotState): Promise<{ idle: boolean; heldBack: boolean; state: HotState | null }> {
+    const page = await store.readAll({ after: state.checkpoint, maxCount: batchSize });
+    if (page.events.length === 0) {
+      if (!state.ready && !page.heldBack && (await hot.markReady(state.epoch))) {
+        logger.info({ tier: 'hot', epoch: state.epoch, position: state.checkpoint.toString() }, 'hot tier caught up: serving reads');
+        return { idle: true, heldBack: false, state: { ...state, ready: true } };
+      }
+      return { idle: true, heldBack: page.heldBack === true, state };
+    }
+    const applied = await hot.apply(state, page.lastPosition, hotOpsOf(page.events), maxItems);
+    return { idle: false, heldBack: false, state: applied ? { ...state, checkpoint: page.lastPosition } : null };
+  }
+
+  async function follow(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    let heldBackAttempts = 0;
+    while (!signal.aborted) {
+      const seen = wakeup.version();
+      try {
+        // Read every time: this is how a flushed Redis is noticed within one poll interval.
+        const outcome = await step(await currentState());
+        failures = 0;
+        if (outcome.idle) {
+          const wait = outcome.heldBack ? heldBackDelayMs(heldBackAttempts++, pollIntervalMs) : pollIntervalMs;
+          if (!outcome.heldBack) heldBackAttempts = 0;
+          await wakeup.waitFor(seen, wait, signal);
+        }
+      } catch (error) {
+        failures += 1;
+        logger.error({ tier: 'hot', err: error, failures }, 'hot projection batch failed');
+        await sleepUnlessAborted(retryDelayMs(failures), signal);
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (stopping) return;
+      stopping = new AbortController();
+      hint = store.subscribe({ after: await store.headPosition(), batchSize: 1_000, onEvents: async () => wakeup.notify() });
+      loop = follow(stopping.signal);
+    },
+    async stop() {
+      if (!stopping) return;
+      stopping.abort();
+      await loop;
+      await hint?.stop();
+      stopping = null;
+      loop = null;
+      hint = null;
+    },
+    async catchUp() {
+      let state = await currentState();
+      for (let rounds = 0; rounds < 1_000_000; rounds++) {
+        const outcome = await step(state);
+        if (outcome.idle && outcome.state?.ready) return;
+        if (outcome.idle && outcome.heldBack) await new Promise((resolve) => setTimeout(resolve, 5));
+        state = outcome.state ?? (await currentState());
+      }
+    },
+    async status() {
+      const state = await hot.readState();
+      return { kind: hot.kind, epoch: state?.epoch ?? null, checkpoint: state?.checkpoint ?? null, ready: state?.ready ?? false, rebuilds };
+    },
+    notify: () => wakeup.notify(),
+  };
+}

@@ -1,0 +1,171 @@
+// The Lua scripts of the Redis hot tier. Each runs atomically in Redis, so an applied batch and the
+// checkpoint move together, and a lost or foreign state (FLUSHALL, another worker, a reset) makes the
+// compare-and-set fail instead of writing into it. Keys, under a prefix P and an epoch E:
+//   P:meta              hash  epoch, checkpoint, ready
+//   P:eE:convs          zset  conversation id, scored by its last activity (ms)
+//   P:eE:w:<c>          hash  lo, last: the hot window holds every seq from lo to last
+//   P:eE:i:<c>          zset  item JSON scored by seq
+//   P:eE:p:<c>          hash  seq → JSON array of patches (edits, recalls) applied at read time
+// Items are stored as the JSON the caller gave and never re-encoded here (Lua's cjson would turn an
+// empty array into an object and round numbers); patches are appended as text for the same reason.
+
+/** KEYS[1] meta. ARGV: force ('1'|'0'), new epoch. Returns epoch, checkpoint, ready. */
+export const RESET = `
+if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint', 'ready')
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0')
+return {ARGV[2], '0', '0'}`;
+
+/** Trims conversation c of epoch base to its newest maxItems (shared by APPLY and TRIM). */
+const TRIM_TO = `
+local function trimBelow(base, c, newLo)
+  local w = base .. ':w:' .. c
+  local win = redis.call('HMGET', w, 'lo', 'last')
+  local lo, last = tonumber(win[1]), tonumber(win[2])
+  if lo == nil then return 0 end
+  if newLo > last then newLo = last end
+  if newLo <= lo then return 0 end
+  redis.call('ZREMRANGEBYSCORE', base .. ':i:' .. c, '-inf', '(' .. newLo)
+  local p = base .. ':p:' .. c
+  if redis.call('EXISTS', p) == 1 then
+    for s = lo, newLo - 1 do redis.call('HDEL', p, s) end
+  end
+  redis.call('HSET', w, 'lo', newLo)
+  return newLo - lo
+end`;
+
+/**
+ * KEYS[1] meta. ARGV: prefix, expected epoch, expected checkpoint, new checkpoint, maxItems, then
+ * five per op: 'put'|'patch', conversation id, seq (target seq for a patch), time ms, JSON.
+ * A put at or below the window's last seq was applied already and changes nothing.
+ */
+export const APPLY = `${TRIM_TO}
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint')
+if meta[1] ~= ARGV[2] or meta[2] ~= ARGV[3] then return 0 end
+local base = ARGV[1] .. ':e' .. ARGV[2]
+local convs = base .. ':convs'
+local maxItems = tonumber(ARGV[5])
+-- Windows read once per conversation and written back once at the end (fewer calls per op).
+local windows = {}
+local function windowOf(c)
+  local win = windows[c]
+  if win == nil then
+    local stored = redis.call('HMGET', base .. ':w:' .. c, 'lo', 'last')
+    win = { lo = tonumber(stored[1]), last = tonumber(stored[2]), at = nil, changed = false }
+    windows[c] = win
+  end
+  return win
+end
+local i = 6
+while i <= #ARGV do
+  local kind, c, seq, at, json = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
+  i = i + 5
+  local win = windowOf(c)
+  if kind == 'put' then
+    if win.last == nil or seq > win.last then
+      if win.last == nil or seq ~= win.last + 1 then
+        redis.call('DEL', base .. ':i:' .. c, base .. ':p:' .. c)
+        win.lo = seq
+      end
+      redis.call('ZADD', base .. ':i:' .. c, seq, json)
+      win.last = seq
+      if win.at == nil or at > win.at then win.at = at end
+      win.changed = true
+    end
+  elseif win.lo ~= nil and seq >= win.lo and seq <= win.last then
+    local p = base .. ':p:' .. c
+    local old = redis.call('HGET', p, seq)
+    if old then
+      redis.call('HSET', p, seq, string.sub(old, 1, -2) .. ',' .. json .. ']')
+    else
+      redis.call('HSET', p, seq, '[' .. json .. ']')
+    end
+  end
+end
+for c, win in pairs(windows) do
+  if win.changed then
+    redis.call('HSET', base .. ':w:' .. c, 'lo', win.lo, 'last', win.last)
+    local act = tonumber(redis.call('ZSCORE', convs, c))
+    if act == nil or win.at > act then redis.call('ZADD', convs, win.at, c) end
+    trimBelow(base, c, win.last - maxItems + 1)
+  end
+end
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4])
+return 1`;
+
+/** KEYS[1] meta. ARGV: epoch. */
+export const MARK_READY = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'ready', '1')
+return 1`;
+
+/** KEYS[1] meta. ARGV: prefix, conversation id. Returns epoch, ready, lo, last ('' when absent); {} without state. */
+export const WINDOW = `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready')
+if not meta[1] then return {} end
+local win = redis.call('HMGET', ARGV[1] .. ':e' .. meta[1] .. ':w:' .. ARGV[2], 'lo', 'last')
+return {meta[1], meta[2] or '0', win[1] or '', win[2] or ''}`;
+
+/**
+ * KEYS[1] meta. ARGV: prefix, conversation id, after, before (-1: absent), limit. One round trip for a
+ * history read: the window, and the items of the page (pageRange in historyRange.ts, computed with the
+ * window's last seq as the head) that the window holds, with their patches.
+ * Returns {} without state, else {epoch, ready, lo, last, n, item1..itemN, seq/patches pairs...}.
+ */
+export const PAGE = `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready')
+if not meta[1] then return {} end
+local base = ARGV[1] .. ':e' .. meta[1]
+local win = redis.call('HMGET', base .. ':w:' .. ARGV[2], 'lo', 'last')
+local reply = {meta[1], meta[2] or '0', win[1] or '', win[2] or ''}
+local lo, last = tonumber(win[1]), tonumber(win[2])
+if lo == nil or meta[2] ~= '1' then return reply end
+local after, before, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local from, to
+if after >= 0 then
+  from = after + 1
+  to = math.min(last, after + limit)
+  if before >= 0 then to = math.min(to, before - 1) end
+else
+  to = last
+  if before >= 0 then to = math.min(to, before - 1) end
+  from = math.max(1, to - limit + 1)
+end
+if from < lo then from = lo end
+if from > to then
+  reply[5] = 0
+  return reply
+end
+local items = redis.call('ZRANGEBYSCORE', base .. ':i:' .. ARGV[2], from, to)
+reply[5] = #items
+for _, item in ipairs(items) do reply[#reply + 1] = item end
+local p = base .. ':p:' .. ARGV[2]
+if redis.call('EXISTS', p) == 1 then
+  for s = from, to do
+    local patches = redis.call('HGET', p, s)
+    if patches then
+      reply[#reply + 1] = tostring(s)
+      reply[#reply + 1] = patches
+    end
+  end
+end
+return reply`;
+
+/** KEYS[1] meta. ARGV: prefix, epoch, conversation id, new lo. Removes the seqs below new lo (never the last). */
+export const TRIM = `${TRIM_TO}
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then return 0 end
+return trimBelow(ARGV[1] .. ':e' .. ARGV[2], ARGV[3], tonumber(ARGV[4]))`;
+
+/** KEYS[1] meta. ARGV: prefix, epoch, conversation id, cutoff ms. Drops the conversation if still idle past cutoff; -1 if not. */
+export const DROP_IDLE = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then return -1 end
+local base = ARGV[1] .. ':e' .. ARGV[2]
+local act = tonumber(redis.call('ZSCORE', base .. ':convs', ARGV[3]))
+if act == nil or act >= tonumber(ARGV[4]) then return -1 end
+local z = base .. ':i:' .. ARGV[3]
+local n = redis.call('ZCARD', z)
+redis.call('DEL', z, base .. ':w:' .. ARGV[3], base .. ':p:' .. ARGV[3])
+redis.call('ZREM', base .. ':convs', ARGV[3])
+return n`;
