@@ -21,7 +21,8 @@ describe('missive serve --role: configuration errors', () => {
       '  DATABASE_URL is required when EVENTSTORE_URL is set: the read models and checkpoints live in PostgreSQL',
       '  the relay role publishes to Kafka: set KAFKA_BROKERS (host:port[,host:port...]) or leave relay out of --role',
     ]);
-  });
+    // A CLI process costs seconds of CPU; on a saturated 2-core machine more than the default 30 s.
+  }, 90_000);
 });
 
 (brokers ? describe : describe.skip)(brokers ? 'missive serve --role over Kafka' : KAFKA_SKIP_REASON, () => {
