@@ -26,7 +26,13 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   EVENTSTORE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().url().optional(),
-  KAFKA_BROKERS: z.string().min(1).optional(),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'expected host:port[,host:port...]')
+    .optional(),
+  MISSIVE_KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name').default('missive.events'),
+  MISSIVE_KAFKA_PARTITIONS: positiveInt.max(10_000).default(12),
+  MISSIVE_KAFKA_GROUP: z.string().min(1).default('missive-projectors'),
   FANOUT_LIMIT: positiveInt.default(500),
   MISSIVE_EDIT_WINDOW_SECONDS: positiveInt.default(24 * 3600),
   MISSIVE_RECALL_WINDOW_SECONDS: positiveInt.default(24 * 3600),
@@ -56,6 +62,8 @@ export interface Config {
   eventStoreUrl: string | undefined;
   redisUrl: string | undefined;
   kafkaBrokers: string[] | undefined;
+  /** The bus between roles (docs/distributed.md): the events topic, its partitions when created here, the projectors' group. */
+  kafka: { topic: string; partitions: number; groupId: string };
   fanoutLimit: number;
   limits: DomainLimitsConfig;
   roles: Role[];
@@ -90,10 +98,12 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  const issues = parsed.success ? [] : parsed.error.issues.map((i) => ({ key: i.path.join('.'), message: `${i.path.join('.')}: ${i.message}` }));
+  // Cross-checks on the raw values, except for variables already reported as malformed.
+  const flagged = new Set(issues.map((i) => i.key));
+  const problems = [...issues, ...adapterProblems(env).filter((p) => !flagged.has(p.key))];
+  if (problems.length === 1) throw new ConfigError(`Invalid configuration: ${problems[0]!.message}`);
+  if (problems.length > 1 || !parsed.success) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
   const e = parsed.data;
   const embedded = !e.DATABASE_URL && !e.EVENTSTORE_URL;
   const roles = parseRoles(e.MISSIVE_ROLES);
@@ -111,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventStoreUrl: e.EVENTSTORE_URL,
     redisUrl: e.REDIS_URL,
     kafkaBrokers: e.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean),
+    kafka: { topic: e.MISSIVE_KAFKA_TOPIC, partitions: e.MISSIVE_KAFKA_PARTITIONS, groupId: e.MISSIVE_KAFKA_GROUP },
     fanoutLimit: e.FANOUT_LIMIT,
     limits: {
       editWindowMs: e.MISSIVE_EDIT_WINDOW_SECONDS * 1000,
@@ -129,6 +140,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalSeconds: e.MISSIVE_TIER_INTERVAL_SECONDS,
     },
   };
+}
+
+/**
+ * What the URLs and roles ask for together: each URL picks an adapter by its scheme, and some roles
+ * need some adapters. Every problem is listed, so one start-up names all of them.
+ */
+function adapterProblems(env: Record<string, string | undefined>): Array<{ key: string; message: string }> {
+  const problems: Array<{ key: string; message: string }> = [];
+  const value = (key: string) => env[key] || undefined;
+  const scheme = (url: string) => url.slice(0, Math.max(0, url.indexOf('://')));
+  const database = value('DATABASE_URL');
+  const eventStore = value('EVENTSTORE_URL');
+  const redis = value('REDIS_URL');
+  if (database && !['postgres', 'postgresql'].includes(scheme(database))) {
+    problems.push({ key: 'DATABASE_URL', message: 'DATABASE_URL: expected a postgres:// or postgresql:// URL' });
+  }
+  if (eventStore && !['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover'].includes(scheme(eventStore))) {
+    problems.push({ key: 'EVENTSTORE_URL', message: 'EVENTSTORE_URL: expected an esdb://, esdb+discover:// or kurrentdb:// connection string' });
+  }
+  if (eventStore && !database) {
+    problems.push({ key: 'DATABASE_URL', message: 'DATABASE_URL is required when EVENTSTORE_URL is set: the read models and checkpoints live in PostgreSQL' });
+  }
+  if (redis && !['redis', 'rediss'].includes(scheme(redis))) {
+    problems.push({ key: 'REDIS_URL', message: 'REDIS_URL: expected a redis:// or rediss:// URL' });
+  }
+  let roles: string[] = [];
+  try {
+    roles = value('MISSIVE_ROLES') ? parseRoles(value('MISSIVE_ROLES')) : [];
+  } catch (error) {
+    problems.push({ key: 'MISSIVE_ROLES', message: `MISSIVE_ROLES (--role): ${(error as Error).message}` });
+  }
+  // The default (every role) runs the relay only when there is a Kafka to relay to; naming it asks for Kafka.
+  if (roles.includes('relay') && !value('KAFKA_BROKERS')) {
+    problems.push({ key: 'MISSIVE_ROLES', message: 'the relay role publishes to Kafka: set KAFKA_BROKERS (host:port[,host:port...]) or leave relay out of --role' });
+  }
+  return problems;
 }
 
 function parseOrigins(value: string): string[] | '*' {

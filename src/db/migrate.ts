@@ -17,6 +17,9 @@ export async function migrate(databaseUrl: string, log: (msg: string) => void = 
     logger: { debug: () => {}, info: log, warn: log, error: log },
     verbose: false,
     singleTransaction: true,
+    // Nodes of a distributed deployment start together and each migrates: the later ones wait for the
+    // first and then find nothing to do, instead of failing their start-up.
+    advisoryLockMode: 'wait',
   });
   return applied.map((m) => m.name);
 }

@@ -8,7 +8,7 @@ import { openDatabase, openPool } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { createPostgresEventStore } from '../store/postgres/postgresEventStore.js';
 import { createEventStoreDbEventStore } from '../store/eventstoredb/esdbEventStore.js';
-import type { EventStore } from '../store/eventStore.js';
+import type { EventStore, RecordedEvent } from '../store/eventStore.js';
 import { createProjectionRunner, ensureProjectionSchemas, SYNC_PROJECTIONS } from '../projections/index.js';
 import { createCommandHandler } from '../app/commandHandler.js';
 import { domainLimits } from '../domain/limits.js';
@@ -23,6 +23,7 @@ import { openHotStore } from '../tiers/openHotStore.js';
 import { createHotProjection } from '../tiers/hotProjection.js';
 import { scheduleTierJob } from '../tiers/tierJob.js';
 import { registerHotMetrics } from '../tiers/hotMetrics.js';
+import { connectKafkaBus, startGroupProjectorRole, startRelayRole } from './busRoles.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -72,22 +73,37 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     // Its PostgreSQL store reads through those connections too, woken by the appends' NOTIFY.
     const projectorStore = config.eventStoreUrl ? store : createPostgresEventStore({ pool: projectorPool });
     if (projectorStore !== store) closers.push(() => projectorStore.close());
-    const runner = createProjectionRunner({
+    const runnerOptions = {
       pool: projectorPool,
       store: projectorStore,
       fanoutLimit: config.fanoutLimit,
-      logger,
       // Hint only once every projection serving sync has the events, so the pull finds them.
       onApplied: gateway
-        ? async (name, events) => {
+        ? async (name: string, events: readonly RecordedEvent[]) => {
             const ready = hintGate.applied(name, events);
             if (ready.length > 0) gateway.notifyUsers(await usersToHint(db.pool, ready));
           }
         : undefined,
-    });
+    };
+    // Also what the API's status and readiness read, even where no projector runs.
+    const runner = createProjectionRunner({ ...runnerOptions, logger });
+    // With Kafka, the bus roles (docs/distributed.md): the relay publishes the log, projectors share
+    // the projections as a consumer group. Without it, the projector runs every projection here.
+    const bus = config.kafkaBrokers && (has('relay') || has('projector')) ? await connectKafkaBus(config, config.kafkaBrokers, logger) : undefined;
+    if (bus && has('relay')) {
+      const relayPool = openPool(db.url, 3);
+      closers.push(() => relayPool.end());
+      const relayStore = config.eventStoreUrl ? store : createPostgresEventStore({ pool: relayPool });
+      if (relayStore !== store) closers.push(() => relayStore.close());
+      closers.push(await startRelayRole(bus, relayPool, relayStore, logger));
+    }
     if (has('projector')) {
-      await runner.start();
-      closers.push(() => runner.stop());
+      if (bus) {
+        closers.push(await startGroupProjectorRole(bus, config, runnerOptions, logger));
+      } else {
+        await runner.start();
+        closers.push(() => runner.stop());
+      }
     }
 
     // The hot tier: Redis is shared by every node; an in-memory one exists only where the projector fills it.

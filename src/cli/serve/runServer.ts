@@ -1,15 +1,18 @@
 // Runs the service (src/server/serve.ts) until SIGINT/SIGTERM, then closes it cleanly; a second signal
 // exits at once. Logs where it listens in the server's log format (pino, JSON lines on stdout).
 import { pino } from 'pino';
-import { loadConfig, parseRoles, type Config } from '../../config/config.js';
+import { loadConfig, type Config } from '../../config/config.js';
 import { startServer } from '../../server/serve.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-/** `roles`: the --role value; an unknown role is a ConfigError (exit 2) raised before anything starts. */
+/**
+ * `roles`: the --role value, which overrides MISSIVE_ROLES. It is checked with the rest of the
+ * configuration, so a bad role and, say, a missing KAFKA_BROKERS are reported in one ConfigError
+ * (exit 2) before anything starts.
+ */
 export async function runServer(roles: string | undefined): Promise<void> {
-  const loaded = loadConfig();
-  const config: Config = roles === undefined ? loaded : { ...loaded, roles: parseRoles(roles) };
+  const config: Config = loadConfig(roles === undefined ? process.env : { ...process.env, MISSIVE_ROLES: roles });
   const logger = pino({ level: config.logLevel });
   const server = await startServer(config, { logger });
   // Worker nodes (projector, relay) have no HTTP listener: their url is null.
