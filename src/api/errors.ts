@@ -61,6 +61,8 @@ const API_ERRORS = {
   not_found: entry(404, 'No such route'),
   resync_required: entry(409, 'The sync token is from an older view epoch; sync again without `since`'),
   payload_too_large: entry(413, 'The request body is larger than allowed'),
+  request_timeout: entry(408, 'The request did not arrive in time'),
+  headers_too_large: entry(431, 'The request line and headers are larger than allowed'),
   rate_limited: entry(429, 'Too many requests; retry after the time given in Retry-After'),
   internal_error: entry(500, 'Internal error'),
   store_unavailable: entry(503, 'The event store is unavailable; retry later'),
