@@ -69,7 +69,8 @@ TOKEN="$(curl -fsS -X POST "$BASE/v1/dev/token" -H 'content-type: application/js
 
 echo "== schemathesis $SCHEMATHESIS_VERSION: $BASE/openapi.json, at most $MAX_EXAMPLES examples per operation and phase (time limit $MAX_TIME s)"
 status=0
-timeout --kill-after=10 "$MAX_TIME" "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+# From the temp dir: schemathesis keeps a .schemathesis cache in its working directory.
+(cd "$WORK" && timeout --kill-after=10 "$MAX_TIME" "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --max-examples "$MAX_EXAMPLES" \
   --generation-database none \
@@ -79,7 +80,7 @@ timeout --kill-after=10 "$MAX_TIME" "$VENV/bin/schemathesis" run "$BASE/openapi.
   --checks all \
   --exclude-checks positive_data_acceptance,unsupported_method \
   --no-color \
-  "$@" || status=$?
+  "$@") || status=$?
 
 if grep -q '"level":50' "$WORK/serve.log"; then
   echo "== the server logged errors during the run:"
