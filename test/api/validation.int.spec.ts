@@ -44,6 +44,8 @@ const cases: Record<string, BadRequest> = {
   'a message id that is not a UUID': { method: 'DELETE', url: () => `${messages()}/nope`, status: 400, code: 'validation_failed' },
   'a user id with a space': { method: 'POST', url: () => '/v1/conversations/direct', body: { peerId: 'bad id' }, status: 400, code: 'validation_failed' },
   'a user id in the path that is too long': { method: 'DELETE', url: () => `/v1/groups/${conversationId}/members/${'u'.repeat(65)}`, status: 400, code: 'validation_failed' },
+  // Longer than the router's maxParamLength (100): refused before the schema runs (was a 500, found by the fuzzer).
+  'a path id longer than any id': { method: 'DELETE', url: () => `/v1/groups/${'x'.repeat(300)}`, status: 400, code: 'validation_failed' },
   'an unknown message kind': { method: 'POST', url: messages, body: { ...valid, kind: 'video' }, status: 400, code: 'validation_failed' },
   'a body that is an array': { method: 'POST', url: messages, body: { ...valid, body: ['hi'] }, status: 400, code: 'validation_failed' },
   'a text message without text (the domain decides)': { method: 'POST', url: messages, body: { ...valid, body: { caption: 'hi' } }, status: 400, code: 'invalid_body' },
