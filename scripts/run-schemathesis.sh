@@ -7,13 +7,11 @@
 # until the budget is spent, so the bound is the example count and `timeout` is only a safety net).
 # Fails when schemathesis finds a failure (5xx, an answer the OpenAPI does not document, a body or
 # content type that does not match it, bad input accepted, ...).
-# Two checks are left out, on purpose:
+# One check is left out, on purpose:
 # - positive_data_acceptance: a request can match the schema and still be refused by a domain rule the
 #   schema cannot state (a text body needs `text`, a group name has no control characters after
 #   trimming, a pagination cursor or sync token must be one we issued, `before` > `after`): 400 with a
 #   stable code, as documented.
-# - unsupported_method: a method no route declares (TRACE, QUERY...) answers 404 not_found like any
-#   unknown route (docs/api.md), not 405.
 # Usage: scripts/run-schemathesis.sh [extra schemathesis args]
 # schemathesis is installed once into a venv under the cache dir (MISSIVE_CACHE_DIR, default ~/.cache).
 set -euo pipefail
@@ -78,7 +76,7 @@ status=0
   --seed "${SCHEMATHESIS_SEED:-20261123}" \
   --request-timeout 10 \
   --checks all \
-  --exclude-checks positive_data_acceptance,unsupported_method \
+  --exclude-checks positive_data_acceptance \
   --no-color \
   "$@") || status=$?
 

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { resolveApiOptions, type ApiDeps } from './apiDeps.js';
 import { createApiMetrics, createMetricsRegistry, installRequestMetrics } from './metrics.js';
+import { collectAllowedMethods } from './plugins/allowedMethods.js';
 import { installAuth } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './plugins/errorHandling.js';
 import { installOpenApi } from './plugins/openapi.js';
@@ -70,7 +71,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(typeBoxValidatorCompiler);
   // JSON only: a text/plain body is refused (415) rather than parsed into a string.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app);
+  installErrorHandling(app, collectAllowedMethods(app));
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });

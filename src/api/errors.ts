@@ -59,6 +59,7 @@ const API_ERRORS = {
   unauthorized: entry(401, 'A valid bearer token is required'),
   token_expired: entry(401, 'The bearer token has expired'),
   not_found: entry(404, 'No such route'),
+  method_not_allowed: entry(405, 'This path does not take this method; Allow lists the ones it takes'),
   resync_required: entry(409, 'The sync token is from an older view epoch; sync again without `since`'),
   payload_too_large: entry(413, 'The request body is larger than allowed'),
   request_timeout: entry(408, 'The request did not arrive in time'),

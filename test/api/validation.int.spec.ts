@@ -92,6 +92,18 @@ describe('bad input', () => {
     expect(messageId).not.toBe(sent.json().messageId);
   });
 
+  it('answers a method a known path does not take with 405 and the methods it takes in Allow', async () => {
+    // QUERY: Fastify knows no route for it and fails it early (no content type): still a 405.
+    for (const method of ['PUT', 'DELETE', 'TRACE', 'QUERY'] as const) {
+      const response = await h.app.inject({ method, url: `${messages()}?x=1`, headers: { authorization: `Bearer ${await h.tokenFor('ivy')}` } });
+      expect(problemOf(response), method).toMatchObject({ status: 405, code: 'method_not_allowed' });
+      expect(response.headers.allow, method).toBe('GET, HEAD, POST');
+    }
+    const deleteOnly = await h.request('POST', `/v1/groups/${conversationId}/members/jon`, { as: 'ivy', body: {} });
+    expect(deleteOnly.statusCode).toBe(405);
+    expect(deleteOnly.headers.allow).toBe('DELETE');
+  });
+
   it('answers unknown routes with a 404 problem', async () => {
     const response = await h.request('GET', '/v1/nothing-here', { as: 'ivy' });
     expect(problemOf(response)).toMatchObject({ status: 404, code: 'not_found' });

@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerForError, problemOf, PROBLEM_CONTENT_TYPE, type Problem } from '../problem.js';
+import type { AllowedMethods } from './allowedMethods.js';
 
 export function sendProblem(reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): FastifyReply {
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
@@ -17,9 +18,20 @@ export function replyWithError(error: unknown, request: FastifyRequest, reply: F
   return sendProblem(reply, problem, headers);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => replyWithError(error, request, reply));
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, problemOf('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)));
+export function installErrorHandling(app: FastifyInstance, allowed: AllowedMethods): void {
+  /** 405 when no route took the request but its path exists with other methods. */
+  const methodNotAllowed = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    if (request.routeOptions.url !== undefined) return undefined;
+    const path = request.url.split('?')[0]!;
+    const methods = allowed.of(path);
+    if (methods.length === 0 || methods.includes(request.method)) return undefined;
+    return sendProblem(reply, problemOf('method_not_allowed', `${path} takes ${methods.join(', ')}`), { allow: methods.join(', ') });
+  };
+  // Errors raised before routing (e.g. Fastify wants a content type for an unknown QUERY method) too.
+  app.setErrorHandler((error: FastifyError, request, reply) => methodNotAllowed(request, reply) ?? replyWithError(error, request, reply));
+  app.setNotFoundHandler(
+    (request, reply) => methodNotAllowed(request, reply) ?? sendProblem(reply, problemOf('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 }
 
 /** For Fastify's `frameworkErrors` option: errors raised before routing (e.g. a malformed URL). */
