@@ -200,12 +200,24 @@ type Mutation =
   | { kind: 'drop'; name: string }
   | { kind: 'unknownField'; target: 'body' | 'query'; name: string; value: unknown }
   | { kind: 'rawBody'; text: string; contentType: string }
-  | { kind: 'wholeBody'; value: unknown };
+  | { kind: 'wholeBody'; value: unknown }
+  | { kind: 'header'; name: string; value: string };
+
+/** Header values a client can put on the wire (fetch refuses CR, LF, NUL and non-Latin-1). */
+const headerValue = fc.oneof(
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+  fc.constantFrom('', ' ', 'Bearer', 'Bearer ', 'Bearer a.b.c', 'Basic YTpi', `Bearer ${'x'.repeat(9000)}`, 'x'.repeat(65), '../..'),
+);
+/** Headers the API reads: the token, the device id, the request id. */
+const hostileHeader: fc.Arbitrary<Mutation> = fc
+  .tuple(fc.constantFrom('authorization', 'x-device-id', 'x-request-id'), headerValue)
+  .map(([name, value]) => ({ kind: 'header', name, value }));
 
 function mutations(op: Operation): fc.Arbitrary<Mutation> {
   const props = Object.entries(op.body?.properties ?? {});
   const params = op.parameters.filter((p) => p.in !== 'header');
   const options: Array<fc.Arbitrary<Mutation>> = [
+    hostileHeader,
     fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 2 })).map(([name, value]) => ({ kind: 'unknownField', target: 'query', name: `x${name}`, value })),
   ];
   if (props.length > 0) {
@@ -255,7 +267,7 @@ function mutations(op: Operation): fc.Arbitrary<Mutation> {
 }
 
 /** The well-formed request of `op`, with `mutation` applied. */
-function buildRequest(op: Operation, mutation: Mutation): { method: string; url: string; body?: string; contentType?: string } {
+function buildRequest(op: Operation, mutation: Mutation): { method: string; url: string; body?: string; contentType?: string; headers?: Record<string, string> } {
   const pathValues: Record<string, unknown> = {};
   const query: Record<string, unknown> = {};
   for (const p of op.parameters) {
@@ -283,7 +295,10 @@ function buildRequest(op: Operation, mutation: Mutation): { method: string; url:
     case 'wholeBody':
       body = mutation.value;
       break;
+    case 'header':
+      break;
   }
+  const headers = mutation.kind === 'header' ? { [mutation.name]: mutation.value } : undefined;
   const encode = (v: unknown) => (v instanceof RawUrlPart ? v.text : percentEncode(typeof v === 'string' ? v : toJsonText(v)));
   const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => encode(pathValues[name]));
   const qs = Object.entries(query)
@@ -291,9 +306,9 @@ function buildRequest(op: Operation, mutation: Mutation): { method: string; url:
     .map(([k, v]) => `${encodeURIComponent(k)}=${encode(v)}`)
     .join('&');
   const url = qs ? `${path}?${qs}` : path;
-  if (raw) return { method: op.method, url, body: raw.text, contentType: raw.contentType };
-  if (body === undefined) return { method: op.method, url };
-  return { method: op.method, url, body: toJsonText(body), contentType: 'application/json' };
+  if (raw) return { method: op.method, url, body: raw.text, contentType: raw.contentType, headers };
+  if (body === undefined) return { method: op.method, url, headers };
+  return { method: op.method, url, body: toJsonText(body), contentType: 'application/json', headers };
 }
 
 function countCode(code: string): void {
@@ -310,12 +325,16 @@ describe('hostile HTTP requests, from the OpenAPI schemas', () => {
         const before = await server.eventCount();
         const response = await fetch(server.base + request.url, {
           method: request.method,
-          headers: { authorization: `Bearer ${memberTokens[stats.http % memberTokens.length]}`, ...(request.contentType ? { 'content-type': request.contentType } : {}) },
+          headers: {
+            authorization: `Bearer ${memberTokens[stats.http % memberTokens.length]}`,
+            ...(request.contentType ? { 'content-type': request.contentType } : {}),
+            ...request.headers,
+          },
           ...(request.body === undefined ? {} : { body: request.body }),
         });
         const text = await response.text();
         stats.http += 1;
-        const label = `${request.method} ${request.url.slice(0, 200)} ${String(request.body).slice(0, 200)} -> ${response.status} ${text.slice(0, 300)}`;
+        const label = `${request.method} ${request.url.slice(0, 200)} ${JSON.stringify(request.headers ?? {}).slice(0, 200)} ${String(request.body).slice(0, 200)} -> ${response.status} ${text.slice(0, 300)}`;
         expect(response.status, label).toBeLessThan(500);
         if (response.status < 400) {
           stats.httpAccepted += 1;

@@ -56,6 +56,15 @@ const cases: Record<string, BadRequest> = {
   'a limit out of range': { method: 'GET', url: () => `${messages()}?limit=100000`, status: 400, code: 'validation_failed' },
   'a role that does not exist': { method: 'PUT', url: () => `/v1/groups/${conversationId}/members/jon/role`, body: { role: 'king' }, status: 400, code: 'validation_failed' },
   'duplicate user ids': { method: 'POST', url: () => `/v1/groups/${conversationId}/members`, body: { userIds: ['kim', 'kim'] }, status: 400, code: 'validation_failed' },
+  // TypeBox's uniqueItems check recursed through it and overflowed the stack: a 500 (found by the fuzzer).
+  'a value nested 20,000 levels deep': {
+    method: 'POST',
+    url: () => `/v1/groups/${conversationId}/members`,
+    payload: `{"userIds":[${'['.repeat(20_000)}"x"${']'.repeat(20_000)}]}`,
+    contentType: 'application/json',
+    status: 400,
+    code: 'validation_failed',
+  },
   'malformed JSON': { method: 'POST', url: messages, payload: '{"clientMsgId": ', contentType: 'application/json', status: 400, code: 'validation_failed' },
   'a prototype-poisoning body': { method: 'POST', url: messages, payload: '{"__proto__": {"admin": true}, "clientMsgId": "p", "kind": "text", "body": {"text": "x"}}', contentType: 'application/json', status: 400, code: 'validation_failed' },
   'a text/plain body': { method: 'POST', url: messages, payload: 'hello', contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
