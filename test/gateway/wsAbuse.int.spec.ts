@@ -46,6 +46,11 @@ async function api(token: string, method: string, url: string, body?: unknown) {
   return { status: response.status, json: (await response.json()) as any };
 }
 
+async function gatewayMetric(name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
 const socketFor = async (userId: string) => connect(wsUrl, { headers: { authorization: `Bearer ${await tokens.issue(userId)}` } });
 
 beforeAll(async () => {
@@ -104,7 +109,7 @@ describe('abuse of a served gateway', () => {
   it('closes oversized frames with 1009, in bounded memory, and keeps serving others', async () => {
     const before = serverRssMiB();
     const closes = await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
+      Array.from({ length: 10 }, async (_, i) => {
         const client = await socketFor(`big-${i}`);
         // 8 MiB claimed and sent; the server sees from the frame header that it is over 64 KiB and closes
         // (what the client pushed meanwhile is read and dropped, not kept).
@@ -113,8 +118,8 @@ describe('abuse of a served gateway', () => {
       }),
     );
     const after = serverRssMiB();
-    measured.oversized = `${before.toFixed(1)} -> ${after.toFixed(1)} MiB for 20 frames of 8 MiB`;
-    expect(closes).toEqual(Array(20).fill(1009));
+    measured.oversized = `${before.toFixed(1)} -> ${after.toFixed(1)} MiB for 10 frames of 8 MiB`;
+    expect(closes).toEqual(Array(10).fill(1009));
     // Just over the limit closes too; just under is answered.
     const edge = await socketFor('edge');
     expect(await edge.request({ op: 'ping', id: 'p'.repeat(100) })).toMatchObject({ type: 'pong' });
@@ -137,26 +142,36 @@ describe('abuse of a served gateway', () => {
     const slow = await connect(wsUrl, { headers: { authorization: `Bearer ${slowToken}` } });
 
     const before = serverRssMiB();
-    // Never read again, and ask for far more replies than the kernel's socket buffers hold.
+    // Never read again, and ask for more replies than the kernel's socket buffers hold, in batches
+    // until the server reports the socket congested (a hint to it dropped), so that this does not
+    // depend on how large the loopback buffers are.
     slow.ws.pause();
-    // ~17 MB of replies: more than loopback's kernel buffers (a few MB each way) plus the 1 MiB limit.
     const id = 'p'.repeat(110);
-    for (let i = 0; i < 120_000; i++) slow.send({ op: 'ping', id: `${id}${i}` });
-    // Meanwhile messages keep coming: the server keeps serving, hints to the stuck socket are dropped.
+    let pings = 0;
+    const askForReplies = (count: number) => {
+      for (let i = 0; i < count; i++) slow.send({ op: 'ping', id: `${id}${pings++}` });
+    };
+    // Meanwhile messages keep coming: the server keeps serving; hints to the stuck socket are dropped.
     const sent: Array<{ seq: number; text: string }> = [];
     let peak = before;
-    const started = Date.now();
-    for (let i = 0; Date.now() - started < 12_000; i++) {
+    let congestedAt: number | null = null;
+    for (let i = 0, deadline = Date.now() + 60_000; Date.now() < deadline; i++) {
+      if (congestedAt === null && pings < 400_000) askForReplies(20_000);
       const text = `while you were stuck ${i}`;
       const ack = await api(sender, 'POST', `/v1/conversations/${conversationId}/messages`, { clientMsgId: `stuck-${i}`, kind: 'text', body: { text } });
       expect(ack.status).toBe(201);
       sent.push({ seq: ack.json.seq, text });
       peak = Math.max(peak, serverRssMiB());
+      if (congestedAt === null && (await gatewayMetric('missive_gateway_hints_dropped_total')) > 0) congestedAt = Date.now();
+      // Read again once the 4008 close is due (stuckMs, 10 s, after congestion) and before the server
+      // gives up on the closing handshake (closeTimeoutMs, 5 s later): the close frame is behind the backlog.
+      if (congestedAt !== null && Date.now() - congestedAt > 11_500) break;
       await sleep(100);
     }
+    expect(congestedAt, 'the server never saw the socket congested').not.toBeNull();
     slow.ws.resume();
     const closed = await slow.closed;
-    measured.slowReader = `${before.toFixed(1)} -> peak ${peak.toFixed(1)} MiB (120,000 unread replies requested)`;
+    measured.slowReader = `${before.toFixed(1)} -> peak ${peak.toFixed(1)} MiB (${pings} unread replies requested)`;
     expect(closed).toEqual({ code: 4008, reason: 'slow_consumer' });
     expect(peak - before).toBeLessThan(MAX_GROWTH_MIB.slowReader);
 
@@ -228,18 +243,18 @@ describe('abuse of a served gateway', () => {
 });
 
 describe('silent peers and the heartbeat', () => {
-  it('terminates hundreds of sockets that stopped answering pings, and forgets them', async () => {
+  it('terminates 200 sockets that stopped answering pings, and forgets them', async () => {
     const fixture = await createGatewayFixture();
     const g = await startGateway({ ...fixture.deps, allowedOrigins: '*', heartbeatMs: 300 });
     const clients: TestClient[] = [];
     try {
-      for (let i = 0; i < 300; i++) clients.push(await connect(g.url, { headers: { authorization: `Bearer ${await fixture.issue(`silent-${i % 30}`)}` } }));
+      for (let i = 0; i < 200; i++) clients.push(await connect(g.url, { headers: { authorization: `Bearer ${await fixture.issue(`silent-${i % 30}`)}` } }));
       const answering = await connect(g.url, { headers: { authorization: `Bearer ${await fixture.issue('awake')}` } });
-      expect(await metricValue(g.registry, 'missive_gateway_open_sockets')).toBe(301);
+      expect(await metricValue(g.registry, 'missive_gateway_open_sockets')).toBe(201);
       // Paused: their pongs are never sent (a peer that vanished without closing).
       for (const c of clients) c.ws.pause();
       await eventually(async () => expect(await metricValue(g.registry, 'missive_gateway_open_sockets')).toBe(1), 10_000);
-      expect(await metricValue(g.registry, 'missive_gateway_closes_total', { reason: 'heartbeat' })).toBe(300);
+      expect(await metricValue(g.registry, 'missive_gateway_closes_total', { reason: 'heartbeat' })).toBe(200);
       expect(await metricValue(g.registry, 'missive_gateway_connected_users')).toBe(1);
       expect(await answering.request({ op: 'ping', id: 'still' })).toEqual({ type: 'pong', id: 'still' });
       answering.ws.terminate();
