@@ -7,8 +7,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { resolveApiOptions, type ApiDeps } from './apiDeps.js';
 import { createApiMetrics, createMetricsRegistry, installRequestMetrics } from './metrics.js';
+import { collectAllowedMethods } from './plugins/allowedMethods.js';
 import { installAuth } from './plugins/auth.js';
-import { frameworkErrorHandler, installErrorHandling } from './plugins/errorHandling.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './plugins/errorHandling.js';
 import { installOpenApi } from './plugins/openapi.js';
 import { installRateLimit } from './plugins/rateLimit.js';
 import type { RouteContext } from './routeContext.js';
@@ -29,6 +30,11 @@ export const API_PREFIX = '/v1';
 export const API_VERSION = '1.0.0';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * Node's default (16 KiB) cannot carry the longest sync token the API accepts (`since`, 16 KiB) next to
+ * the bearer token; past this the answer is 431 headers_too_large.
+ */
+export const MAX_HEADER_BYTES = 32 * 1024;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +62,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: requestIdOf,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     // Unused while every schema goes through TypeBox, but never let a fallback strip unknown fields.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
@@ -63,7 +71,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(typeBoxValidatorCompiler);
   // JSON only: a text/plain body is refused (415) rather than parsed into a string.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app);
+  installErrorHandling(app, collectAllowedMethods(app));
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });

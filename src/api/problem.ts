@@ -109,6 +109,9 @@ function answerForFastifyError(error: FastifyLikeError): ProblemAnswer | undefin
       return answer(problemOf('validation_failed', 'The body must be a JSON document'));
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return answer(problemOf('validation_failed', 'The body is not valid JSON'));
+    // Raised by the router before the route's schema runs: no id of ours is that long.
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return answer(problemOf('validation_failed', 'A path parameter is longer than any valid value', { errors: [{ path: 'params', message: 'too long' }] }));
   }
   if (error.statusCode === 400) return answer(problemOf('validation_failed', 'The request is malformed'));
   if (error.statusCode === 404) return answer(problemOf('not_found'));

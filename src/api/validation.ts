@@ -47,12 +47,19 @@ export const typeBoxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   const convert = httpPart !== 'body';
   return (input: unknown) => {
     const value = convert ? convertFlatObject(schema, input) : input;
-    if (check.Check(value)) return { value };
-    const issues: Issue[] = [];
-    for (const error of check.Errors(value)) {
-      issues.push({ instancePath: error.path, message: error.message });
-      if (issues.length >= MAX_REPORTED_ISSUES) break;
+    try {
+      if (check.Check(value)) return { value };
+      const issues: Issue[] = [];
+      for (const error of check.Errors(value)) {
+        issues.push({ instancePath: error.path, message: error.message });
+        if (issues.length >= MAX_REPORTED_ISSUES) break;
+      }
+      return { error: issues as unknown as Error };
+    } catch (error) {
+      // TypeBox walks some values recursively (uniqueItems hashes every element): a body nested
+      // thousands of levels deep overflows the stack. No valid request is nested like that.
+      if (error instanceof RangeError) return { error: [{ instancePath: '', message: 'The value is nested too deeply' }] as unknown as Error };
+      throw error;
     }
-    return { error: issues as unknown as Error };
   };
 };

@@ -1,6 +1,7 @@
 // The API through a real listening socket (port 0) and fetch: what inject() cannot show — real HTTP
 // framing, headers on the wire, and a body over the limit refused by the server itself.
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { MAX_SYNC_TOKEN_LENGTH } from '../../src/api/syncToken.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHarness, type ApiHarness } from './apiHarness.js';
 
@@ -55,4 +56,34 @@ describe('API over a listening socket', () => {
     expect(response.status).toBe(413);
     expect(((await response.json()) as { code: string }).code).toBe('payload_too_large');
   });
+
+  it('takes the longest sync token the schema allows in the query (a refusal by the route, not by the HTTP parser)', async () => {
+    const token = await h.tokenFor('wire-a');
+    const response = await fetch(`${base}/v1/sync?since=${'A'.repeat(MAX_SYNC_TOKEN_LENGTH)}`, json(token));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('invalid_sync_token');
+  });
+
+  it('answers headers over the limit, and bytes that are not HTTP, with problem+json from the HTTP layer', async () => {
+    const oversized = await rawExchange(`GET /v1/unread HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(40 * 1024)}\r\n\r\n`);
+    expect(oversized).toMatch(/^HTTP\/1\.1 431 /);
+    expect(oversized).toMatch(/content-type: application\/problem\+json/i);
+    expect(JSON.parse(oversized.slice(oversized.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'headers_too_large' });
+    const garbage = await rawExchange('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'validation_failed' });
+  });
 });
+
+/** Writes raw bytes to the server and collects everything it answers until it closes. */
+function rawExchange(request: string): Promise<string> {
+  const { port } = h.app.server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}

@@ -44,6 +44,8 @@ const cases: Record<string, BadRequest> = {
   'a message id that is not a UUID': { method: 'DELETE', url: () => `${messages()}/nope`, status: 400, code: 'validation_failed' },
   'a user id with a space': { method: 'POST', url: () => '/v1/conversations/direct', body: { peerId: 'bad id' }, status: 400, code: 'validation_failed' },
   'a user id in the path that is too long': { method: 'DELETE', url: () => `/v1/groups/${conversationId}/members/${'u'.repeat(65)}`, status: 400, code: 'validation_failed' },
+  // Longer than the router's maxParamLength (100): refused before the schema runs (was a 500, found by the fuzzer).
+  'a path id longer than any id': { method: 'DELETE', url: () => `/v1/groups/${'x'.repeat(300)}`, status: 400, code: 'validation_failed' },
   'an unknown message kind': { method: 'POST', url: messages, body: { ...valid, kind: 'video' }, status: 400, code: 'validation_failed' },
   'a body that is an array': { method: 'POST', url: messages, body: { ...valid, body: ['hi'] }, status: 400, code: 'validation_failed' },
   'a text message without text (the domain decides)': { method: 'POST', url: messages, body: { ...valid, body: { caption: 'hi' } }, status: 400, code: 'invalid_body' },
@@ -54,6 +56,15 @@ const cases: Record<string, BadRequest> = {
   'a limit out of range': { method: 'GET', url: () => `${messages()}?limit=100000`, status: 400, code: 'validation_failed' },
   'a role that does not exist': { method: 'PUT', url: () => `/v1/groups/${conversationId}/members/jon/role`, body: { role: 'king' }, status: 400, code: 'validation_failed' },
   'duplicate user ids': { method: 'POST', url: () => `/v1/groups/${conversationId}/members`, body: { userIds: ['kim', 'kim'] }, status: 400, code: 'validation_failed' },
+  // TypeBox's uniqueItems check recursed through it and overflowed the stack: a 500 (found by the fuzzer).
+  'a value nested 20,000 levels deep': {
+    method: 'POST',
+    url: () => `/v1/groups/${conversationId}/members`,
+    payload: `{"userIds":[${'['.repeat(20_000)}"x"${']'.repeat(20_000)}]}`,
+    contentType: 'application/json',
+    status: 400,
+    code: 'validation_failed',
+  },
   'malformed JSON': { method: 'POST', url: messages, payload: '{"clientMsgId": ', contentType: 'application/json', status: 400, code: 'validation_failed' },
   'a prototype-poisoning body': { method: 'POST', url: messages, payload: '{"__proto__": {"admin": true}, "clientMsgId": "p", "kind": "text", "body": {"text": "x"}}', contentType: 'application/json', status: 400, code: 'validation_failed' },
   'a text/plain body': { method: 'POST', url: messages, payload: 'hello', contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
@@ -88,6 +99,18 @@ describe('bad input', () => {
     const sent = await h.request('POST', messages(), { as: 'ivy', body: valid });
     expect(sent.statusCode).toBe(201);
     expect(messageId).not.toBe(sent.json().messageId);
+  });
+
+  it('answers a method a known path does not take with 405 and the methods it takes in Allow', async () => {
+    // QUERY: Fastify knows no route for it and fails it early (no content type): still a 405.
+    for (const method of ['PUT', 'DELETE', 'TRACE', 'QUERY'] as const) {
+      const response = await h.app.inject({ method, url: `${messages()}?x=1`, headers: { authorization: `Bearer ${await h.tokenFor('ivy')}` } });
+      expect(problemOf(response), method).toMatchObject({ status: 405, code: 'method_not_allowed' });
+      expect(response.headers.allow, method).toBe('GET, HEAD, POST');
+    }
+    const deleteOnly = await h.request('POST', `/v1/groups/${conversationId}/members/jon`, { as: 'ivy', body: {} });
+    expect(deleteOnly.statusCode).toBe(405);
+    expect(deleteOnly.headers.allow).toBe('DELETE');
   });
 
   it('answers unknown routes with a 404 problem', async () => {

@@ -2,7 +2,7 @@
 // /healthz: the process answers. /readyz: the event store answers and projections are not far behind,
 // so a load balancer stops routing to a node whose reads would be stale. /metrics: Prometheus text.
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { RouteContext } from '../routeContext.js';
 import { routeSchema } from '../routeSchema.js';
 import { NoQuery } from '../schemas/primitives.js';
@@ -78,7 +78,12 @@ export const healthRoutes =
       '/metrics',
       {
         config: publicRoute,
-        schema: routeSchema({ ...HEALTH, summary: 'Prometheus metrics', response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } }),
+        schema: routeSchema({
+          ...HEALTH,
+          summary: 'Prometheus metrics',
+          // Declared as text/plain (the exposition format), not JSON, so OpenAPI tells clients what comes.
+          response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } } as unknown as TSchema },
+        }),
       },
       async (_request, reply) => {
         const text = await metrics.registry.metrics();
