@@ -7,6 +7,8 @@
 //   npm run bench -- --quick                        smoke sizes (seconds each)
 //   npm run bench -- latency --rate=2000 --seconds=60     scenario flags (see each scenario's header)
 //   npm run bench -- --out=/tmp/results             another results directory
+//   npm run bench -- --quick --one-service          one service for every scenario (smoke runs: saves a
+//                                                   PostgreSQL start per scenario; users never overlap)
 // The older in-process micro-benchmarks stay available by name: appends, sends, lag (JSON only).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -30,6 +32,7 @@ const MICRO = ['appends', 'sends', 'lag'];
 interface Args {
   names: string[];
   quick: boolean;
+  oneService: boolean;
   flags: Record<string, string>;
   outDir: string;
 }
@@ -47,8 +50,14 @@ function parseArgs(argv: readonly string[]): Args {
   for (const name of names) {
     if (!known.includes(name.split('=')[0]!)) throw new Error(`Unknown scenario "${name}": choose among ${known.join(', ')}`);
   }
-  const { quick, out, ...rest } = flags;
-  return { names: names.length ? names : SCENARIOS.map((s) => s.name), quick: quick === 'true', flags: rest, outDir: path.resolve(out ?? path.join(benchDir, 'results')) };
+  const { quick, out, 'one-service': oneService, ...rest } = flags;
+  return {
+    names: names.length ? names : SCENARIOS.map((s) => s.name),
+    quick: quick === 'true',
+    oneService: oneService === 'true',
+    flags: rest,
+    outDir: path.resolve(out ?? path.join(benchDir, 'results')),
+  };
 }
 
 /** The older micro-benchmarks: a script whose stdout is its JSON result. */
@@ -63,13 +72,15 @@ function runMicro(word: string): Promise<number | null> {
 }
 
 let running: Target | undefined;
+/** With --one-service: the service every scenario shares, started with all their settings. */
+let shared: Target | undefined;
 
 async function runScenario(scenario: Scenario, args: Args, fsync: FsyncProbe): Promise<boolean> {
   const startedAt = new Date();
   const atStart = loadAverage();
   const beside = busiestProcesses();
   process.stderr.write(`\n== ${scenario.name}${args.quick ? ' (quick)' : ''}\n`);
-  const target = scenario.needsService === false ? undefined : await startTarget({ env: scenario.serviceEnv?.(args.quick, args.flags) });
+  const target = scenario.needsService === false ? undefined : (shared ?? (await startTarget({ env: scenario.serviceEnv?.(args.quick, args.flags) })));
   running = target;
   const client = createJsonClient(target?.urls[0] ?? 'http://127.0.0.1:9', { maxSockets: 32 });
   try {
@@ -96,7 +107,7 @@ async function runScenario(scenario: Scenario, args: Args, fsync: FsyncProbe): P
     return result.zeroLoss.ok;
   } finally {
     client.close();
-    await target?.stop();
+    if (target !== shared) await target?.stop();
     running = undefined;
   }
 }
@@ -104,6 +115,18 @@ async function runScenario(scenario: Scenario, args: Args, fsync: FsyncProbe): P
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const fsync = probeFsync();
+  if (args.oneService) {
+    const env = Object.assign({}, ...SCENARIOS.filter((s) => args.names.includes(s.name)).map((s) => s.serviceEnv?.(args.quick, args.flags) ?? {})) as Record<string, string>;
+    shared = await startTarget({ env });
+  }
+  try {
+    await runAll(args, fsync);
+  } finally {
+    await shared?.stop();
+  }
+}
+
+async function runAll(args: Args, fsync: FsyncProbe): Promise<void> {
   for (const name of args.names) {
     if (MICRO.includes(name.split('=')[0]!)) {
       if ((await runMicro(name)) !== 0) process.exitCode = 1;
@@ -121,7 +144,7 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void Promise.all([running?.stop(), shared?.stop()]).finally(() => process.exit(130));
   });
 }
 
