@@ -7,6 +7,7 @@
 //   npm run bench -- --quick                        smoke sizes (seconds each)
 //   npm run bench -- latency --rate=2000 --seconds=60     scenario flags (see each scenario's header)
 //   npm run bench -- --out=/tmp/results             another results directory
+//   npm run bench -- latency --profile              also write a CPU profile of the service (results/profiles/)
 //   npm run bench -- --quick --one-service          one service for every scenario (smoke runs: saves a
 //                                                   PostgreSQL start per scenario; users never overlap)
 // The older in-process micro-benchmarks stay available by name: appends, sends, lag (JSON only).
@@ -33,6 +34,7 @@ interface Args {
   names: string[];
   quick: boolean;
   oneService: boolean;
+  profileDir: string | undefined;
   flags: Record<string, string>;
   outDir: string;
 }
@@ -50,13 +52,15 @@ function parseArgs(argv: readonly string[]): Args {
   for (const name of names) {
     if (!known.includes(name.split('=')[0]!)) throw new Error(`Unknown scenario "${name}": choose among ${known.join(', ')}`);
   }
-  const { quick, out, 'one-service': oneService, ...rest } = flags;
+  const { quick, out, 'one-service': oneService, profile, ...rest } = flags;
+  const outDir = path.resolve(out ?? path.join(benchDir, 'results'));
   return {
+    profileDir: profile === 'true' ? path.join(outDir, 'profiles') : undefined,
     names: names.length ? names : SCENARIOS.map((s) => s.name),
     quick: quick === 'true',
     oneService: oneService === 'true',
     flags: rest,
-    outDir: path.resolve(out ?? path.join(benchDir, 'results')),
+    outDir,
   };
 }
 
@@ -80,7 +84,7 @@ async function runScenario(scenario: Scenario, args: Args, fsync: FsyncProbe): P
   const atStart = loadAverage();
   const beside = busiestProcesses();
   process.stderr.write(`\n== ${scenario.name}${args.quick ? ' (quick)' : ''}\n`);
-  const target = scenario.needsService === false ? undefined : (shared ?? (await startTarget({ env: scenario.serviceEnv?.(args.quick, args.flags) })));
+  const target = scenario.needsService === false ? undefined : (shared ?? (await startTarget({ env: scenario.serviceEnv?.(args.quick, args.flags), profileDir: args.profileDir })));
   running = target;
   const client = createJsonClient(target?.urls[0] ?? 'http://127.0.0.1:9', { maxSockets: 32 });
   try {
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
   const fsync = probeFsync();
   if (args.oneService) {
     const env = Object.assign({}, ...SCENARIOS.filter((s) => args.names.includes(s.name)).map((s) => s.serviceEnv?.(args.quick, args.flags) ?? {})) as Record<string, string>;
-    shared = await startTarget({ env });
+    shared = await startTarget({ env, profileDir: args.profileDir });
   }
   try {
     await runAll(args, fsync);

@@ -90,6 +90,20 @@ export class Device {
     if (this.hintedDuringPull && this.pullOnHint) this.pullSoon();
   }
 
+  /**
+   * One more pull to the head, as a client does on resume or on a timer: hints may be lost by design
+   * (docs/websocket.md), the pull may not. What only this pull finds keeps hintAt null.
+   */
+  async finalPull(): Promise<void> {
+    for (let i = 0; i < 6_000 && this.pulling; i++) await new Promise((r) => setTimeout(r, 10));
+    this.pulling = true;
+    try {
+      await this.pullLoop();
+    } finally {
+      this.pulling = false;
+    }
+  }
+
   close(): void {
     this.closedByUs = true;
     clearInterval(this.pingTimer);

@@ -58,6 +58,7 @@ export interface PullSample {
 export type WorkerCommand =
   | { cmd: 'connect'; devices: DeviceSpec[]; pull: boolean; concurrency: number; appPingMs?: number }
   | { cmd: 'initialSync' }
+  | { cmd: 'finalPull' }
   | { cmd: 'collect' }
   | { cmd: 'status' }
   | { cmd: 'sendOpen'; senders: SenderSpec[]; ratePerSecond: number; durationMs: number; maxInFlight: number; tag: string }

@@ -70,6 +70,10 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       const errors = await inParallel(devices, 64, (d) => d.initialSync());
       return { synced: devices.length - errors.length, errors: [...new Set(errors)].slice(0, 5) };
     }
+    case 'finalPull': {
+      const errors = await inParallel(devices, 64, (d) => d.finalPull());
+      return { pulled: devices.length - errors.length, errors: [...new Set(errors)].slice(0, 5) };
+    }
     case 'collect':
       return { delivered: devices.flatMap((d) => d.takeDelivered()) };
     case 'status':

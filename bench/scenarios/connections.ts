@@ -9,7 +9,7 @@
 // mode, by the open-files limit the service inherits (RLIMIT_NOFILE, 20,000 on our CI machine).
 import { sleep, wallMs } from '../load/clock.js';
 import type { Ack, Delivered, SendReport } from '../load/protocol.js';
-import { gatherDeliveries, poolStatus, sourceAddress } from '../lib/deliveries.js';
+import { poolStatus, settleDeliveries, sourceAddress } from '../lib/deliveries.js';
 import { checkZeroLoss } from '../lib/loss.js';
 import { shares, startLoadPool } from '../lib/loadPool.js';
 import { openFilesSoftLimit } from '../lib/machine.js';
@@ -81,7 +81,7 @@ export const connectionsScenario: Scenario = {
       });
       const acks: Ack[] = report.acks;
       const delivered: Delivered[] = [];
-      await gatherDeliveries(pool, delivered, acks.length, 20_000);
+      const settled = await settleDeliveries(pool, delivered, acks.length, 60_000);
       if (wallMs() < holdEnd) await sleep(holdEnd - wallMs());
       const status = await poolStatus(pool);
       const afterHoldRss = await ctx.target.serverRssBytes();
@@ -124,7 +124,7 @@ export const connectionsScenario: Scenario = {
           { what: 'server memory per idle connection', target: '≤ 10 KB', measured: `${kb} KiB`, met: held >= 1_000 ? bytesPerConnection <= 10_000 : null },
         ],
         chart: { kind: 'bars', title: 'server resident memory while opening idle sockets', unit: 'MiB', bars: ramp.map((r) => ({ label: `${r.connections} sockets`, value: r.serverRssMiB })) },
-        details: { ramp, stoppedBecause, afterHoldRssMiB: round(afterHoldRss / 2 ** 20), clientStatus: status, probeStatuses: report.statuses },
+        details: { foundOnlyByAFinalPull: settled.foundByFinalPull, ramp, stoppedBecause, afterHoldRssMiB: round(afterHoldRss / 2 ** 20), clientStatus: status, probeStatuses: report.statuses },
         notes: [
           'Memory per socket = (server RSS after the ramp − RSS before it) / sockets: it includes the kernel-independent user-space cost (ws objects, buffers, registry, presence), not the kernel socket buffers.',
           `Stopped: ${stoppedBecause}.`,

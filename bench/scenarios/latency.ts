@@ -5,7 +5,7 @@
 // --workers (load processes, 2).
 // Hint latency is "send → first hint the recipient got at or after the send": with a pair sending only
 // every pairs/rate seconds (0.5 s by default), a hint is nearly always the one for that message.
-import { gatherDeliveries, poolStatus } from '../lib/deliveries.js';
+import { poolStatus, settleDeliveries } from '../lib/deliveries.js';
 import { checkZeroLoss } from '../lib/loss.js';
 import { shares, startLoadPool } from '../lib/loadPool.js';
 import { LatencyRecorder } from '../lib/stats.js';
@@ -39,7 +39,7 @@ export const latencyScenario: Scenario = {
       const acks: Ack[] = reports.flatMap((r) => r.acks);
       const failed = reports.reduce((n, r) => n + r.failed.length, 0);
       const delivered: Delivered[] = [];
-      await gatherDeliveries(pool, delivered, acks.length, 30_000);
+      const settled = await settleDeliveries(pool, delivered, acks.length);
       const status = await poolStatus(pool);
 
       const ackLatency = new LatencyRecorder(started);
@@ -92,7 +92,7 @@ export const latencyScenario: Scenario = {
             { name: 'send acknowledged', points: ackLatency.series() },
           ],
         },
-        details: { statuses, skippedBecauseTooManyInFlight: reports.reduce((n, r) => n + r.skipped, 0), deliveredWithoutHint: withoutHint, devices: status },
+        details: { statuses, skippedBecauseTooManyInFlight: reports.reduce((n, r) => n + r.skipped, 0), deliveredWithoutHint: withoutHint, foundOnlyByAFinalPull: settled.foundByFinalPull, devices: status },
       };
     } finally {
       await pool.all(() => ({ cmd: 'closeAll' })).catch(() => {});
