@@ -53,7 +53,8 @@ export async function waitMember(client: JsonClient, user: User, conversationId:
   while (Date.now() < deadline) {
     const res = await client.request('GET', `/v1/conversations/${conversationId}/messages?limit=1`, user.token);
     if (res.status === 200) return;
-    await sleep(100);
+    // Slow enough to stay far under the per-user rate limit (1,200 a minute) however long it takes.
+    await sleep(250);
   }
   throw new Error(`${user.userId} not a member of ${conversationId} on the read side within ${timeoutMs} ms`);
 }
