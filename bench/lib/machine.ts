@@ -73,10 +73,20 @@ export function versions(): Record<string, string | undefined> {
   };
 }
 
-/** The processes using the most CPU right now, other than this process (what ran beside the service). */
+/**
+ * The processes using the most CPU (what ran beside the service), with their command lines cut short.
+ * ps's %cpu is the average over each process's life, so a busy long-lived neighbour shows clearly.
+ */
 export function busiestProcesses(count = 6): string[] {
-  const out = quiet('ps', ['-eo', 'pcpu,rss,comm', '--sort=-pcpu', '--no-headers']);
-  return (out ?? '').split('\n').slice(0, count).map((l) => l.trim().replace(/\s+/g, ' '));
+  const out = quiet('ps', ['-eo', 'pid,pcpu,rss,args', '--sort=-pcpu', '--no-headers']);
+  const ours = new Set([process.pid, process.ppid].map(String));
+  return (out ?? '')
+    .split('\n')
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter((l) => l && !l.includes(' ps -eo ') && !ours.has(l.split(' ')[0]!))
+    .map((l) => l.slice(l.indexOf(' ') + 1))
+    .slice(0, count)
+    .map((l) => (l.length > 110 ? `${l.slice(0, 110)}…` : l));
 }
 
 function openFilesLimit(): string | undefined {

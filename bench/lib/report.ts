@@ -66,7 +66,7 @@ function markdown(run: RunContext, r: ScenarioResult, svgName: string): string {
     '',
     `${run.quick ? '**Quick (smoke) run: sizes too small to judge against the targets.** ' : ''}Run ${run.startedAt} with \`${run.command}\` (${run.wallSeconds} s).`,
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB; fsync (8 KiB) p50 ${m.fsync?.p50Ms} ms, p99 ${m.fsync?.p99Ms} ms; ${Object.entries(m.versions ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `Load average at start ${run.loadAverage.atStart.join(' / ')}, at end ${run.loadAverage.atEnd.join(' / ')} (1/5/15 min). Busiest processes at start (%cpu rss comm): ${run.besideTheService.join('; ')}.`,
+    `Load average at start ${run.loadAverage.atStart.join(' / ')}, at end ${run.loadAverage.atEnd.join(' / ')} (1/5/15 min). Busiest processes at start (%cpu over their life, rss KiB, command): ${run.besideTheService.join('; ')}.`,
     `Service: ${JSON.stringify(run.service)}.`,
     '',
     '## Headline',
