@@ -2,7 +2,7 @@
 // bin/missive.js serve` on a free loopback port with a throw-away data directory; distributed: the
 // nodes in MISSIVE_BENCH_URLS), drives it with real HTTP and WebSocket clients from forked load
 // processes, checks zero loss, and writes bench/results/<date>-<scenario>.{json,md,svg}.
-//   npm run bench                                   the whole suite (about 12 minutes on 2 cores)
+//   npm run bench                                   the whole suite (about 13 minutes on 2 quiet cores, estimated)
 //   npm run bench -- latency fanout                 some scenarios
 //   npm run bench -- --quick                        smoke sizes (seconds each)
 //   npm run bench -- latency --rate=2000 --seconds=60     scenario flags (see each scenario's header)
@@ -50,7 +50,10 @@ function parseArgs(argv: readonly string[]): Args {
   }
   const known = [...SCENARIOS.map((s) => s.name), ...MICRO];
   for (const name of names) {
-    if (!known.includes(name.split('=')[0]!)) throw new Error(`Unknown scenario "${name}": choose among ${known.join(', ')}`);
+    const [base, argList] = name.split('=', 2) as [string, string | undefined];
+    if (!known.includes(base)) throw new Error(`Unknown scenario "${name}": choose among ${known.join(', ')}`);
+    // name=args is the micro-benchmarks' syntax; scenarios take --flags.
+    if (argList !== undefined && !MICRO.includes(base)) throw new Error(`"${name}": give scenario settings as flags, e.g. npm run bench -- rebuild --events=200000`);
   }
   const { quick, out, 'one-service': oneService, profile, ...rest } = flags;
   const outDir = path.resolve(out ?? path.join(benchDir, 'results'));
