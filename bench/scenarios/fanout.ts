@@ -1,8 +1,8 @@
 // fanout: one message to a group whose members are all online, measured to the LAST member: the time
 // until the last member got its hint and until the last member had pulled the message (op: "sync" on
 // the hint). Two groups: --write-members (500, at FANOUT_LIMIT: write fan-out, one inbox row each)
-// and --read-members (10,000, above it: read fan-out). --messages (10) are sent one at a time by the
-// owner, each after the previous one reached every member (or --timeout-ms, 20,000), so a hint is
+// and --read-members (10,000, above it: read fan-out). --messages (5) are sent one at a time by the
+// owner, each after the previous one reached every member (or --timeout-ms, 45,000), so a hint is
 // unambiguous. Quick runs use a FANOUT_LIMIT of 20 so a 40-member group is already read fan-out.
 import { sleep, wallMs } from '../load/clock.js';
 import type { Ack, Delivered } from '../load/protocol.js';
@@ -119,8 +119,8 @@ export const fanoutScenario: Scenario = {
   async run(ctx) {
     const writeMembers = numberFlag(ctx, 'write-members', 500, QUICK_FANOUT_LIMIT / 2);
     const readMembers = numberFlag(ctx, 'read-members', 10_000, QUICK_FANOUT_LIMIT * 2);
-    const messages = numberFlag(ctx, 'messages', 10, 3);
-    const timeoutMs = numberFlag(ctx, 'timeout-ms', 20_000, 15_000);
+    const messages = numberFlag(ctx, 'messages', 5, 3);
+    const timeoutMs = numberFlag(ctx, 'timeout-ms', 45_000, 15_000);
     const workers = numberFlag(ctx, 'workers', 2, 1);
     const fanoutLimit = Number(ctx.flags['fanout-limit'] ?? (ctx.quick ? QUICK_FANOUT_LIMIT : 500));
     const pool = startLoadPool(workers, ctx.target.urls);
