@@ -2,8 +2,19 @@
 // a valid token is, so REST and WebSocket accept exactly the same tokens: pinned algorithms, issuer,
 // audience and expiry checked, `sub` a valid user id, `admin: true` for operator tokens.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { isValidUserId } from '../domain/ids.js';
+
+/**
+ * Verified tokens are remembered by their exact text (signature included, so another token can never
+ * hit): most requests repeat the last token of their client, and verifying an HMAC or RSA signature
+ * on every request cost ~5% of the service's CPU under load. An entry lives at most
+ * VERIFIED_CACHE_TTL_MS (so a rotated-out JWKS key stops being honoured soon) and never past the
+ * token's own expiry, which is checked again on every hit.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
+const VERIFIED_CACHE_TTL_MS = 5 * 60_000;
 
 export interface JwtSettings {
   /** Shared secret (HS256 by default); the only setting that allows issuing (dev) tokens. */
@@ -85,7 +96,23 @@ export function createTokenService(jwt: JwtSettings): TokenService {
     return asymmetric.key(header, token);
   };
 
+  const verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_CACHE_SIZE, ttl: VERIFIED_CACHE_TTL_MS });
+
   async function verify(token: string): Promise<VerifiedToken> {
+    const known = verified.get(token);
+    if (known) {
+      if (Date.now() >= known.expiresAt) {
+        verified.delete(token);
+        throw new AuthError('token_expired', 'The token has expired');
+      }
+      return known;
+    }
+    const result = await verifySignatureAndClaims(token);
+    verified.set(token, result, { ttl: Math.max(1, Math.min(VERIFIED_CACHE_TTL_MS, result.expiresAt - Date.now())) });
+    return result;
+  }
+
+  async function verifySignatureAndClaims(token: string): Promise<VerifiedToken> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, resolveKey, {

@@ -49,6 +49,21 @@ describe('token service with a shared secret', () => {
     expect(await failure(tokens.verify(await hsToken({}, { exp: now() - 5 })))).toBe('token_expired');
   });
 
+  it('refuses a token it verified before once that token has expired (the verified-token cache honours exp)', async () => {
+    const token = await hsToken({}, { exp: now() + 1 });
+    expect(await tokens.verify(token)).toMatchObject({ userId: 'alice' });
+    expect(await tokens.verify(token)).toMatchObject({ userId: 'alice' });
+    await new Promise((resolve) => setTimeout(resolve, (now() + 2) * 1000 - Date.now()));
+    expect(await failure(tokens.verify(token))).toBe('token_expired');
+  });
+
+  it('never lets a cached token vouch for another with the same claims but a bad signature', async () => {
+    const good = await hsToken({}, { exp: now() + 60 });
+    await tokens.verify(good);
+    const [header, payload] = good.split('.');
+    expect(await failure(tokens.verify(`${header}.${payload}.${'A'.repeat(43)}`))).toBe('unauthorized');
+  });
+
   it('refuses tokens without a valid user id as subject, without exp, or with an admin claim that is not `true`', async () => {
     expect(await failure(tokens.verify(await hsToken({}, { sub: '' })))).toBe('unauthorized');
     expect(await failure(tokens.verify(await hsToken({}, { sub: 'has space' })))).toBe('unauthorized');
