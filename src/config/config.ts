@@ -1,5 +1,7 @@
 // Reads and validates the configuration once, at start-up. Nothing else in Missive reads process.env:
 // every module receives the typed Config (or the part of it it needs).
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { z } from 'zod';
 
 const booleanFromEnv = z
@@ -34,7 +36,8 @@ const envSchema = z.object({
   MISSIVE_MAX_BODY_BYTES: positiveInt.default(16 * 1024),
   MISSIVE_ROLES: z.string().optional(),
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
-  MISSIVE_NODE_ID: z.string().min(1).optional(),
+  MISSIVE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only, at most 64').optional(),
+  MISSIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
 });
 
 export interface Config {
@@ -57,6 +60,8 @@ export interface Config {
   /** Browser origins allowed to open a WebSocket ('*': any). Native clients send no Origin. */
   wsAllowedOrigins: string[] | '*';
   nodeId: string;
+  /** A gateway node silent for this long is dead: its routes and presence expire (heartbeat every third of it). */
+  presenceTtlMs: number;
 }
 
 export interface DomainLimitsConfig {
@@ -102,7 +107,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     roles,
     wsAllowedOrigins: parseOrigins(e.MISSIVE_WS_ALLOWED_ORIGINS),
-    nodeId: e.MISSIVE_NODE_ID ?? `node-${process.pid}`,
+    // Generated ids differ across hosts and runs (a pid alone repeats across machines).
+    nodeId: e.MISSIVE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`,
+    presenceTtlMs: e.MISSIVE_PRESENCE_TTL_MS,
   };
 }
 

@@ -19,6 +19,7 @@ import { createGateway } from '../gateway/gateway.js';
 import { usersToHint } from './hintFeed.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
+import { openGatewayCluster } from './gatewayCluster.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -49,6 +50,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
     const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
 
+    // Presence, socket routes and hint delivery: Redis when REDIS_URL is set (several nodes), else memory.
+    const cluster = await openGatewayCluster({ redisUrl: config.redisUrl, nodeId: config.nodeId, ttlMs: config.presenceTtlMs, logger });
+    closers.push(() => cluster.close());
     const gateway = has('gateway')
       ? createGateway({
           tokens,
@@ -56,10 +60,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
           pool: db.pool,
           allowedOrigins: config.wsAllowedOrigins,
           nodeId: config.nodeId,
+          presence: cluster.presence,
+          presenceHeartbeatMs: cluster.heartbeatMs,
           metrics: metricsRegistry,
           logger,
         })
       : undefined;
+    if (gateway) await cluster.receiveHints(gateway);
 
     const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
     // The projector has its own connections: queued behind request traffic it would fall ever further behind.
@@ -74,10 +81,11 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       fanoutLimit: config.fanoutLimit,
       logger,
       // Hint only once every projection serving sync has the events, so the pull finds them.
-      onApplied: gateway
+      // Routed to the nodes holding the users' sockets: this one, or others through Redis.
+      onApplied: gateway || cluster.shared
         ? async (name, events) => {
             const ready = hintGate.applied(name, events);
-            if (ready.length > 0) gateway.notifyUsers(await usersToHint(db.pool, ready));
+            if (ready.length > 0) await cluster.hintUsers(await usersToHint(db.pool, ready));
           }
         : undefined,
     });
@@ -88,7 +96,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
 
     let url: string | undefined;
     if (has('api') || has('gateway')) {
-      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence, logger, metricsRegistry });
+      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence ?? (cluster.shared ? cluster.presence : undefined), logger, metricsRegistry });
       gateway?.attach(app.server);
       closers.push(() => app.close());
       // Upgraded sockets are not tracked by the HTTP server: close them first (closers run in reverse).
