@@ -38,6 +38,7 @@ const envSchema = z.object({
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
   MISSIVE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only, at most 64').optional(),
   MISSIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
+  MISSIVE_REDIS_KEY_PREFIX: z.string().min(1).max(100).default('missive:gw:'),
 });
 
 export interface Config {
@@ -62,6 +63,8 @@ export interface Config {
   nodeId: string;
   /** A gateway node silent for this long is dead: its routes and presence expire (heartbeat every third of it). */
   presenceTtlMs: number;
+  /** Prefix of the presence and routing keys and hint channels in Redis (deployments sharing one Redis differ here). */
+  redisKeyPrefix: string;
 }
 
 export interface DomainLimitsConfig {
@@ -110,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Generated ids differ across hosts and runs (a pid alone repeats across machines).
     nodeId: e.MISSIVE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`,
     presenceTtlMs: e.MISSIVE_PRESENCE_TTL_MS,
+    redisKeyPrefix: e.MISSIVE_REDIS_KEY_PREFIX,
   };
 }
 

@@ -51,7 +51,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
 
     // Presence, socket routes and hint delivery: Redis when REDIS_URL is set (several nodes), else memory.
-    const cluster = await openGatewayCluster({ redisUrl: config.redisUrl, nodeId: config.nodeId, ttlMs: config.presenceTtlMs, logger });
+    const cluster = await openGatewayCluster({ redisUrl: config.redisUrl, nodeId: config.nodeId, ttlMs: config.presenceTtlMs, keyPrefix: config.redisKeyPrefix, logger });
     closers.push(() => cluster.close());
     const gateway = has('gateway')
       ? createGateway({
