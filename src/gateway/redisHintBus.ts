@@ -24,7 +24,8 @@ export function createRedisHintBus(options: RedisHintBusOptions): HintBus {
     async subscribe(nodeId, listener: HintListener) {
       const channel = hintChannel(keyPrefix, nodeId);
       // ioredis re-subscribes this connection by itself after a reconnect.
-      const subscriber = redis.duplicate();
+      // Queue SUBSCRIBE until this new connection is up, whatever the command connection's settings.
+      const subscriber = redis.duplicate({ enableOfflineQueue: true });
       let subscribed = true;
       subscriber.on('error', (error) => options.onError?.(error));
       subscriber.on('message', (from: string, message: string) => {

@@ -40,7 +40,9 @@ export async function openGatewayCluster(options: GatewayClusterOptions): Promis
   let presence: PresenceStore;
   let bus: HintBus;
   if (options.redisUrl) {
-    redis = new Redis(options.redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
+    // No offline queue: while Redis is unreachable, presence writes and hint publishes fail at once (and are
+    // logged) instead of queueing, so the projector's hinting never waits on an outage.
+    redis = new Redis(options.redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
     try {
       await redis.connect();
