@@ -120,6 +120,9 @@ export function describePresenceContract(name: string, makeCluster: () => Promis
       expect(await b.heartbeat()).toEqual({ rejoined: false });
       await b.deviceConnected('u1', 'c1', Date.now());
       await sleep(TTL_MS + 300);
+      // Dead for readers before anyone swept it.
+      expect(await a.nodesOf(['u1'])).toEqual(new Map());
+      expect((await a.get(['u1']))[0]).toMatchObject({ online: false });
       await a.heartbeat(); // sweeps b
       expect(await a.nodesOf(['u1'])).toEqual(new Map());
       expect(await b.heartbeat()).toEqual({ rejoined: true });
