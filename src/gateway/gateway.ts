@@ -126,7 +126,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function rejoin(): Promise<void> {
     logger.warn({ sockets: registry.socketCount() }, 'presence store had forgotten this node; registering its sockets again');
     const open = [...registry.all()];
-    await Promise.all(open.map((c) => trackPresence(presence.deviceConnected(c.userId, c.id, now()))));
+    const stillOpen = (c: Connection) => registry.devicesOf(c.userId)?.has(c) === true;
+    await Promise.all(
+      open.map((c) =>
+        trackPresence(
+          // A socket that closed while being re-registered must not stay registered.
+          presence.deviceConnected(c.userId, c.id, now()).then(() => (stillOpen(c) ? undefined : presence.deviceDisconnected(c.userId, c.id, now()))),
+        ),
+      ),
+    );
     coalescer.add(open.map((c) => c.userId));
   }
 
