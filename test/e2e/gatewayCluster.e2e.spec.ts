@@ -13,7 +13,9 @@ import { callApi, devToken, startServeNode, type ServeNode } from '../support/se
 
 const redisUrl = testRedisUrl();
 if (!redisUrl) console.warn(REDIS_SKIP_REASON);
-const TTL_MS = 1_500;
+// Short enough to watch a node expire, long enough (heartbeat every second) that a loaded CI machine does
+// not stall a live node into looking dead.
+const TTL_MS = 3_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -94,9 +96,16 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
 
     const ack = await aliceWs.request({ op: 'send', id: 1, conversationId: withBob, clientMsgId: 'm1', kind: 'text', body: { text: 'hi bob, from A' } });
     expect(ack).toMatchObject({ type: 'send.ack' });
-    await bobWs.waitFor((f) => f.type === 'sync', { from: bobMark, timeoutMs: 10_000 });
-    const delta = await callApi(nodeB.base, tokens.get(bob)!, 'GET', `/v1/sync?since=${encodeURIComponent(first.body.nextToken)}`);
-    const texts = (delta.body.items as Array<{ item?: { body?: { text?: string } } }>).map((i) => i.item?.body?.text).filter(Boolean);
+    // As a client does: pull on every hint (a late hint of the opening may come first) until the message is in.
+    let token = first.body.nextToken as string;
+    const texts: string[] = [];
+    for (let seen = bobMark, deadline = Date.now() + 15_000; !texts.includes('hi bob, from A') && Date.now() < deadline; ) {
+      await bobWs.waitFor((f) => f.type === 'sync', { from: seen, timeoutMs: Math.max(1, deadline - Date.now()) });
+      seen = bobWs.frames.length;
+      const delta = await callApi(nodeB.base, tokens.get(bob)!, 'GET', `/v1/sync?since=${encodeURIComponent(token)}`);
+      token = delta.body.nextToken;
+      for (const i of delta.body.items as Array<{ item?: { body?: { text?: string } } }>) if (i.item?.body?.text) texts.push(i.item.body.text);
+    }
     expect(texts).toEqual(['hi bob, from A']);
 
     await aliceWs.request({ op: 'send', id: 2, conversationId: withCarol, clientMsgId: 'm2', kind: 'text', body: { text: 'hi carol' } });
@@ -109,9 +118,11 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
     expect(since.length).toBeGreaterThanOrEqual(1);
     expect(new Set(since.map((p) => p.node))).toEqual(new Set([nodeIdB]));
     expect(new Set(since.flatMap((p) => p.users))).toEqual(new Set([bob]));
-    // Across the whole run B never got a hint for anyone it does not hold, and dave (in no conversation) none at all.
-    expect(published.filter((p) => p.node === nodeIdB).flatMap((p) => p.users).filter((u) => u !== bob && u !== dave)).toEqual([]);
-    expect(hints(daveWs)).toBe(0);
+    // Across the whole run nothing was routed to B but bob: not A's users, and not dave, who is in no
+    // conversation. (Dave's socket may still see a hint if B, stalled past the ttl on a loaded machine,
+    // rejoins: a rejoining node hints all its sockets once. Routing is what this asserts.)
+    expect(published.filter((p) => p.node === nodeIdB).flatMap((p) => p.users).filter((u) => u !== bob)).toEqual([]);
+    expect(hints(daveWs)).toBeLessThanOrEqual(1);
   });
 
   it('answers the same presence on both nodes, and a disconnect on one shows on the other', async () => {
