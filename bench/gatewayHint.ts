@@ -3,13 +3,15 @@
 // port): node A runs every role, node B runs api,gateway. Alice sends over her socket on A; the clock
 // stops when the recipient's socket receives the sync hint. Measured for a recipient on B (the hint
 // crosses Redis pub/sub) and, for comparison, one on A (delivered in-process). Sends are sequential (one
-// in flight), so coalescing never merges two measurements. Prints JSON.
+// in flight), so coalescing never merges two measurements. Both include the gateway's 5 ms coalescing
+// window. For scale, the bare Redis pub/sub hop between two connections is measured too. Prints JSON.
 // Run: npx tsx bench/gatewayHint.ts [sendsPerRecipient=200]  (about a minute on a busy 2-core machine, mostly the two nodes starting)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { Redis } from 'ioredis';
 import { callApi, devToken, startServeNode, type ServeNode } from '../test/support/serveNode.js';
 import { freePort, machine, microsSince, newHistogram, percentilesMs, startBenchPostgres } from './support.js';
 
@@ -51,6 +53,27 @@ async function hintSocket(node: ServeNode, token: string) {
   };
 }
 
+/** The pub/sub hop by itself, between two connections of this process: PUBLISH → message received. */
+async function pubSubHop(url: string, count: number) {
+  const publisher = new Redis(url);
+  const subscriber = new Redis(url);
+  const channel = `bench-hop-${process.pid}`;
+  let received: (() => void) | null = null;
+  subscriber.on('message', () => received?.());
+  await subscriber.subscribe(channel);
+  const histogram = newHistogram();
+  for (let i = 0; i < WARMUP + count; i++) {
+    const got = new Promise<void>((resolve) => (received = resolve));
+    const start = process.hrtime.bigint();
+    await publisher.publish(channel, '["bob"]');
+    await got;
+    if (i >= WARMUP) histogram.recordValue(microsSince(start));
+  }
+  publisher.disconnect();
+  subscriber.disconnect();
+  return percentilesMs(histogram);
+}
+
 const pgServer = await startBenchPostgres();
 const redis = process.env['REDIS_URL'] ? { url: process.env['REDIS_URL'], stop: () => undefined } : await ownRedis();
 const keyPrefix = `bench-${process.pid}-${Date.now()}:`;
@@ -84,6 +107,7 @@ try {
     }
     results[kind] = percentilesMs(histogram);
   }
+  results['redisPubSubHopAlone'] = await pubSubHop(redis.url, sends);
   sender.ws.close();
   for (const r of Object.values(recipients)) r.ws.close();
   console.log(
