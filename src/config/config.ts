@@ -1,5 +1,7 @@
 // Reads and validates the configuration once, at start-up. Nothing else in Missive reads process.env:
 // every module receives the typed Config (or the part of it it needs).
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { z } from 'zod';
 
 const booleanFromEnv = z
@@ -40,12 +42,14 @@ const envSchema = z.object({
   MISSIVE_MAX_BODY_BYTES: positiveInt.default(16 * 1024),
   MISSIVE_ROLES: z.string().optional(),
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
-  MISSIVE_NODE_ID: z.string().min(1).optional(),
+  MISSIVE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only, at most 64').optional(),
   MISSIVE_HOT_ITEMS: positiveInt.default(200),
   MISSIVE_HOT_MAX_AGE_DAYS: positiveInt.default(7),
   MISSIVE_HOT_KEY_PREFIX: z.string().regex(/^\{[^{}]+\}[^{}]*$/, 'must start with a {hash tag}, e.g. {missive:hot}').default('{missive:hot}'),
   MISSIVE_WARM_RETENTION_DAYS: positiveInt.default(90),
   MISSIVE_TIER_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  MISSIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
+  MISSIVE_REDIS_KEY_PREFIX: z.string().min(1).max(100).default('missive:gw:'),
 });
 
 export interface Config {
@@ -71,6 +75,10 @@ export interface Config {
   wsAllowedOrigins: string[] | '*';
   nodeId: string;
   tiers: TiersConfig;
+  /** A gateway node silent for this long is dead: its routes and presence expire (heartbeat every third of it). */
+  presenceTtlMs: number;
+  /** Prefix of the presence and routing keys and hint channels in Redis (deployments sharing one Redis differ here). */
+  redisKeyPrefix: string;
 }
 
 /** History tiers (DESIGN.md §6, docs/tiers.md). */
@@ -131,7 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     roles,
     wsAllowedOrigins: parseOrigins(e.MISSIVE_WS_ALLOWED_ORIGINS),
-    nodeId: e.MISSIVE_NODE_ID ?? `node-${process.pid}`,
+    // Generated ids differ across hosts and runs (a pid alone repeats across machines).
     tiers: {
       hotItems: e.MISSIVE_HOT_ITEMS,
       hotMaxAgeDays: e.MISSIVE_HOT_MAX_AGE_DAYS,
@@ -139,6 +147,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       warmRetentionDays: e.MISSIVE_WARM_RETENTION_DAYS,
       intervalSeconds: e.MISSIVE_TIER_INTERVAL_SECONDS,
     },
+    nodeId: e.MISSIVE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`,
+    presenceTtlMs: e.MISSIVE_PRESENCE_TTL_MS,
+    redisKeyPrefix: e.MISSIVE_REDIS_KEY_PREFIX,
   };
 }
 

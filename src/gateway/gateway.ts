@@ -42,7 +42,10 @@ export interface GatewayDeps {
   /** How long a closing handshake may take before the socket is destroyed. */
   closeTimeoutMs?: number;
   maxQueuedOps?: number;
+  /** Where presence and this node's socket routes are kept (default: this process's memory). */
   presence?: PresenceStore;
+  /** How often this node proves itself alive to the presence store (well under the store's ttl). */
+  presenceHeartbeatMs?: number;
   metrics?: Registry;
   logger?: Logger;
   now?: () => number;
@@ -51,7 +54,7 @@ export interface GatewayDeps {
 export interface Gateway {
   /** Handles 'upgrade' for GATEWAY_PATH on this server; refusals are answered before the handshake. */
   attach(server: http.Server): void;
-  /** These users' views advanced: hint each of their online devices (coalesced). */
+  /** These users' views advanced: hint each of their devices connected to this node (coalesced). */
   notifyUsers(userIds: Iterable<string>): void;
   presence: { get(userIds: readonly string[]): Promise<PresenceEntry[]> };
   connectedUsers(): number;
@@ -67,6 +70,7 @@ export const GATEWAY_DEFAULTS = {
   stuckMs: 10_000,
   closeTimeoutMs: 5_000,
   maxQueuedOps: 32,
+  presenceHeartbeatMs: 5_000,
 } as const;
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -96,6 +100,43 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const heartbeat = startHeartbeat(settings.heartbeatMs, () => {
     for (const connection of registry.all()) connection.beat();
   });
+
+  // Presence writes in flight; close() waits for them before leaving the store.
+  const presenceWrites = new Set<Promise<void>>();
+  function trackPresence(write: Promise<void>): Promise<void> {
+    const tracked = write.catch(logPresenceError);
+    presenceWrites.add(tracked);
+    void tracked.finally(() => presenceWrites.delete(tracked));
+    return tracked;
+  }
+
+  let beating = false;
+  const presenceBeat = startHeartbeat(settings.presenceHeartbeatMs, () => {
+    if (beating || closing) return;
+    beating = true;
+    void presence
+      .heartbeat()
+      .then(({ rejoined }) => (rejoined ? rejoin() : undefined))
+      .catch(logPresenceError)
+      .finally(() => (beating = false));
+  });
+
+  // The store forgot this node (a Redis that restarted empty, or a pause longer than its ttl): register
+  // every open socket again, and hint them all, since hints routed meanwhile went nowhere.
+  async function rejoin(): Promise<void> {
+    logger.warn({ sockets: registry.socketCount() }, 'presence store had forgotten this node; registering its sockets again');
+    const open = [...registry.all()];
+    const stillOpen = (c: Connection) => registry.devicesOf(c.userId)?.has(c) === true;
+    await Promise.all(
+      open.map((c) =>
+        trackPresence(
+          // A socket that closed while being re-registered must not stay registered.
+          presence.deviceConnected(c.userId, c.id, now()).then(() => (stillOpen(c) ? undefined : presence.deviceDisconnected(c.userId, c.id, now()))),
+        ),
+      ),
+    );
+    coalescer.add(open.map((c) => c.userId));
+  }
 
   const coalescer = createHintCoalescer(settings.coalesceMs, (userIds) => {
     for (const userId of userIds) {
@@ -131,6 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   function accept(ws: WebSocket, socket: Duplex, identity: Identity, deviceId: string | undefined): void {
     const id = randomUUID();
+    const registered = trackPresence(presence.deviceConnected(identity.userId, id, now()));
     const connection = openConnection({
       id,
       ws,
@@ -148,21 +190,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onClosed: (closed, reason) => {
         registry.remove(closed);
         metrics.closes.inc({ reason });
-        void presence.deviceDisconnected(closed.userId, closed.id, now()).catch(logPresenceError);
+        // After the registration, so a quick disconnect cannot overtake it in the store.
+        const at = now();
+        void trackPresence(registered.then(() => presence.deviceDisconnected(closed.userId, closed.id, at)));
       },
     });
     registry.add(connection);
-    void presence.deviceConnected(identity.userId, id, now()).catch(logPresenceError);
   }
 
   async function closeAll(): Promise<void> {
     heartbeat.stop();
+    presenceBeat.stop();
     coalescer.stop();
     const open = [...registry.all()];
     for (const connection of open) connection.close(CloseCode.goingAway, CloseReason.goingAway);
     // Bounded: a socket that does not answer the close frame is destroyed after closeTimeoutMs.
     await Promise.all(open.map((connection) => connection.closed));
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await Promise.all([...presenceWrites]);
+    // Other nodes stop routing hints here now, not when this node's heartbeat would have expired.
+    await presence.leave().catch(logPresenceError);
   }
 
   function logPresenceError(error: unknown): void {

@@ -24,6 +24,7 @@ import { createHotProjection } from '../tiers/hotProjection.js';
 import { scheduleTierJob } from '../tiers/tierJob.js';
 import { registerHotMetrics } from '../tiers/hotMetrics.js';
 import { connectKafkaBus, startGroupProjectorRole, startRelayRole } from './busRoles.js';
+import { openGatewayCluster } from './gatewayCluster.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -54,6 +55,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
     const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
 
+    // Presence, socket routes and hint delivery: Redis when REDIS_URL is set (several nodes), else memory.
+    const cluster = await openGatewayCluster({ redisUrl: config.redisUrl, nodeId: config.nodeId, ttlMs: config.presenceTtlMs, keyPrefix: config.redisKeyPrefix, logger });
+    closers.push(() => cluster.close());
     const gateway = has('gateway')
       ? createGateway({
           tokens,
@@ -61,10 +65,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
           pool: db.pool,
           allowedOrigins: config.wsAllowedOrigins,
           nodeId: config.nodeId,
+          presence: cluster.presence,
+          presenceHeartbeatMs: cluster.heartbeatMs,
           metrics: metricsRegistry,
           logger,
         })
       : undefined;
+    if (gateway) await cluster.receiveHints(gateway);
 
     const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
     // The projector has its own connections: queued behind request traffic it would fall ever further behind.
@@ -78,10 +85,11 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       store: projectorStore,
       fanoutLimit: config.fanoutLimit,
       // Hint only once every projection serving sync has the events, so the pull finds them.
-      onApplied: gateway
+      // Routed to the nodes holding the users' sockets: this one, or others through Redis.
+      onApplied: gateway || cluster.shared
         ? async (name: string, events: readonly RecordedEvent[]) => {
             const ready = hintGate.applied(name, events);
-            if (ready.length > 0) gateway.notifyUsers(await usersToHint(db.pool, ready));
+            if (ready.length > 0) await cluster.hintUsers(await usersToHint(db.pool, ready));
           }
         : undefined,
     };
@@ -125,7 +133,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
 
     let url: string | undefined;
     if (has('api') || has('gateway')) {
-      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence, logger, metricsRegistry, hot });
+      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence ?? (cluster.shared ? cluster.presence : undefined), logger, metricsRegistry, hot });
       gateway?.attach(app.server);
       closers.push(() => app.close());
       // Upgraded sockets are not tracked by the HTTP server: close them first (closers run in reverse).
