@@ -1,6 +1,7 @@
 // Reads and validates the configuration once, at start-up. Nothing else in Missive reads process.env:
 // every module receives the typed Config (or the part of it it needs).
 import { z } from 'zod';
+import { parseFailpoints, type FailpointSpec } from '../failpoints/failpoints.js';
 
 const booleanFromEnv = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -35,6 +36,18 @@ const envSchema = z.object({
   MISSIVE_ROLES: z.string().optional(),
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
   MISSIVE_NODE_ID: z.string().min(1).optional(),
+  // Fault tests only (src/failpoints/README.md): crash, fail or stall at named places.
+  MISSIVE_FAILPOINTS: z
+    .string()
+    .optional()
+    .transform((value, ctx): FailpointSpec[] => {
+      try {
+        return parseFailpoints(value ?? '');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export interface Config {
@@ -57,6 +70,8 @@ export interface Config {
   /** Browser origins allowed to open a WebSocket ('*': any). Native clients send no Origin. */
   wsAllowedOrigins: string[] | '*';
   nodeId: string;
+  /** Armed failpoints (empty: none, the default). */
+  failpoints: FailpointSpec[];
 }
 
 export interface DomainLimitsConfig {
@@ -103,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles,
     wsAllowedOrigins: parseOrigins(e.MISSIVE_WS_ALLOWED_ORIGINS),
     nodeId: e.MISSIVE_NODE_ID ?? `node-${process.pid}`,
+    failpoints: e.MISSIVE_FAILPOINTS,
   };
 }
 

@@ -19,6 +19,7 @@ import { createGateway } from '../gateway/gateway.js';
 import { usersToHint } from './hintFeed.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
+import { createFailpoints, stallAt } from '../failpoints/failpoints.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -47,7 +48,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     await ensureProjectionSchemas(db.pool);
     const metricsRegistry = createMetricsRegistry();
     const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
-    const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
+    const failpoints = createFailpoints(config.failpoints);
+    if (failpoints.armed) logger.warn({ failpoints: config.failpoints }, 'FAILPOINTS ARMED: this process will crash, fail or stall on purpose (fault tests only)');
+    const commands = createCommandHandler({ store, limits: domainLimits(config.limits), failpoints });
 
     const gateway = has('gateway')
       ? createGateway({
@@ -73,11 +76,14 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       store: projectorStore,
       fanoutLimit: config.fanoutLimit,
       logger,
+      failpoints,
       // Hint only once every projection serving sync has the events, so the pull finds them.
       onApplied: gateway
         ? async (name, events) => {
             const ready = hintGate.applied(name, events);
-            if (ready.length > 0) gateway.notifyUsers(await usersToHint(db.pool, ready));
+            if (ready.length === 0) return;
+            await stallAt(failpoints, 'publish-stall');
+            gateway.notifyUsers(await usersToHint(db.pool, ready));
           }
         : undefined,
     });
