@@ -76,7 +76,7 @@ export async function sendUntilAcked(
       return { clientMsgId, conversationId, seq: res.body.seq, messageId: res.body.messageId, status: res.status, attempts };
     }
     if (!retryable(res.status)) throw new Error(`send ${clientMsgId} refused with ${res.status}: ${JSON.stringify(res.body)}`);
-    if (Date.now() > deadline) throw new Error(`send ${clientMsgId} not acknowledged after ${attempts} attempts`);
+    if (Date.now() > deadline) throw new Error(`send ${clientMsgId} not acknowledged after ${attempts} attempts; last answer ${res.status} ${JSON.stringify(res.body)}`);
     await sleep(backoff);
     backoff = Math.min(backoff * 2, 400);
   }
