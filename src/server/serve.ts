@@ -16,7 +16,8 @@ import { createTokenService } from '../auth/tokens.js';
 import { buildApp } from '../api/app.js';
 import { createMetricsRegistry } from '../api/metrics.js';
 import { createGateway } from '../gateway/gateway.js';
-import { usersToHint } from './hintFeed.js';
+import { hintTargetsOf, resolveHintTargets } from './hintFeed.js';
+import { createHintPublisher } from './hintPublisher.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
 import { createFailpoints, stallAt } from '../failpoints/failpoints.js';
@@ -65,12 +66,23 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       : undefined;
 
     const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
+    const hints = gateway
+      ? createHintPublisher(
+          async (targets) => {
+            await stallAt(failpoints, 'publish-stall');
+            gateway.notifyUsers(await resolveHintTargets(db.pool, targets));
+          },
+          (err) => logger.error({ err }, 'publishing sync hints failed'),
+        )
+      : undefined;
     // The projector has its own connections: queued behind request traffic it would fall ever further behind.
     const projectorPool = openPool(db.url, 4);
     closers.push(() => projectorPool.end());
     // Its PostgreSQL store reads through those connections too, woken by the appends' NOTIFY.
     const projectorStore = config.eventStoreUrl ? store : createPostgresEventStore({ pool: projectorPool });
     if (projectorStore !== store) closers.push(() => projectorStore.close());
+    // Closers run in reverse: the last hints go out after the projector stopped, before the pools close.
+    if (hints) closers.push(() => hints.idle());
     const runner = createProjectionRunner({
       pool: projectorPool,
       store: projectorStore,
@@ -78,12 +90,11 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       logger,
       failpoints,
       // Hint only once every projection serving sync has the events, so the pull finds them.
-      onApplied: gateway
-        ? async (name, events) => {
+      // The publication itself runs beside the projector (hintPublisher.ts), never in its way.
+      onApplied: hints
+        ? (name, events) => {
             const ready = hintGate.applied(name, events);
-            if (ready.length === 0) return;
-            await stallAt(failpoints, 'publish-stall');
-            gateway.notifyUsers(await usersToHint(db.pool, ready));
+            if (ready.length > 0) hints.add(hintTargetsOf(ready));
           }
         : undefined,
     });
