@@ -2,19 +2,23 @@
 // between two queries, as happens to every open transaction when PostgreSQL restarts. node-postgres then
 // emits 'error' on the client, and the pool listens only to idle clients: without a listener of our own
 // that event ended `missive serve` (found by test/faults/postgresOutage.faults.spec.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPool } from '../../src/db/connect.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
+// The run's maintenance database, not a database of its own: creating and dropping one (DROP DATABASE
+// holds a transaction id through a checkpoint) would hold back, cluster-wide, the event-store reads of the
+// test file running beside this one.
 describe('openPool', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
+  const url = inject('pgAdminUrl');
+  let admin: pg.Pool;
+  beforeAll(() => {
+    admin = new pg.Pool({ connectionString: url, max: 1 });
   });
-  afterAll(async () => db?.drop());
+  afterAll(async () => admin?.end());
 
   it('keeps the process alive when a checked-out connection is terminated, and serves a fresh one after', async () => {
-    const pool = openPool(db.url, 2);
+    const pool = openPool(url, 2);
     try {
       const client = await pool.connect();
       await client.query('BEGIN');
@@ -22,7 +26,7 @@ describe('openPool', () => {
       // No 'error' listener of the test's own: that is what openPool must provide. 'end' follows 'error'.
       let ended = false;
       client.once('end', () => (ended = true));
-      await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
       for (const deadline = Date.now() + 5_000; !ended && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
       expect(ended, 'the drop reached the client while it was idle in our hands').toBe(true);
       // The caller learns at its next query; release() then drops the dead client.

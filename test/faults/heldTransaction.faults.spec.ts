@@ -3,13 +3,15 @@
 // promise one level up, for the live projection runner: while an append to a group stays uncommitted,
 // appends to other streams commit after it, and no projection may move its checkpoint past the held
 // event (it would skip it for good). Once it commits, every projection has it, in its place.
+// In the fault suite, not `npm test`: the held transaction holds back event-store reads in every database
+// of the shared PostgreSQL (the fence is cluster-wide), which would disturb the test files running beside it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/domain/events.js';
 import { conversationStreamId } from '../../src/domain/streams.js';
 import { ALL_PROJECTIONS, getHistory, getUnread, readCheckpoints, verifyProjection } from '../../src/projections/index.js';
 import { createPostgresEventStore, type PostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
-import { createProjectionFixture, newId, type ProjectionFixture } from './support.js';
+import { createProjectionFixture, newId, type ProjectionFixture } from '../projections/support.js';
 
 const NAMES = ALL_PROJECTIONS.map((p) => p.name);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
