@@ -17,6 +17,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../store/eventStore.js';
+import { NO_FAILPOINTS, type Failpoints } from '../failpoints/failpoints.js';
 import { createKeyedBatcher } from './keyedBatcher.js';
 import { createStreamStateCache, type StreamStateCache } from './streamStateCache.js';
 import { CommandRejectedError, type CommandService, type RequestContext, type SendMessageResult } from './commandService.js';
@@ -32,6 +33,8 @@ export interface CommandHandlerOptions {
   maxBatch?: number;
   /** Attempts on optimistic-concurrency conflicts with other nodes before giving up. */
   maxAttempts?: number;
+  /** Fault tests: 'after-commit-before-reply' is reached after every committed append. */
+  failpoints?: Failpoints;
 }
 
 /** What one queued conversation job produced: the recorded events it caused (empty when nothing changed). */
@@ -51,6 +54,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandSer
   const newId = options.newId ?? (() => uuidv7());
   const maxAttempts = options.maxAttempts ?? 20;
   const cacheEntries = options.cacheEntries ?? 10_000;
+  const failpoints = options.failpoints ?? NO_FAILPOINTS;
 
   const conversations: StreamStateCache<ConversationState> = createStreamStateCache({
     store,
@@ -114,6 +118,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandSer
       const expected = jobs.some((j) => j.job.expectNoStream) && snapshot.version === -1 ? 'no_stream' : snapshot.version;
       try {
         const result = await store.append(streamId, toAppend, expected);
+        failpoints.reach('after-commit-before-reply');
         result.events.forEach(({ record, duplicate }, k) => {
           const outcome = outcomes[owners[k]!] as JobOutcome;
           outcome.records.push(record);
@@ -195,6 +200,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandSer
           }
           try {
             const appended = await store.append(streamId, toNewEvents(ctx, decision.value), snapshot.version);
+            failpoints.reach('after-commit-before-reply');
             const records = appended.events.map((e) => e.record);
             users.applyAppended(streamId, records);
             results.push(records);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
+import { parseFailpoints, type FailpointSpec } from '../failpoints/failpoints.js';
 
 const booleanFromEnv = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -50,6 +51,18 @@ const envSchema = z.object({
   MISSIVE_TIER_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   MISSIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
   MISSIVE_REDIS_KEY_PREFIX: z.string().min(1).max(100).default('missive:gw:'),
+  // Fault tests only (src/failpoints/README.md): crash, fail or stall at named places.
+  MISSIVE_FAILPOINTS: z
+    .string()
+    .optional()
+    .transform((value, ctx): FailpointSpec[] => {
+      try {
+        return parseFailpoints(value ?? '');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export interface Config {
@@ -79,6 +92,8 @@ export interface Config {
   presenceTtlMs: number;
   /** Prefix of the presence and routing keys and hint channels in Redis (deployments sharing one Redis differ here). */
   redisKeyPrefix: string;
+  /** Armed failpoints (empty: none, the default). */
+  failpoints: FailpointSpec[];
 }
 
 /** History tiers (DESIGN.md §6, docs/tiers.md). */
@@ -150,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeId: e.MISSIVE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`,
     presenceTtlMs: e.MISSIVE_PRESENCE_TTL_MS,
     redisKeyPrefix: e.MISSIVE_REDIS_KEY_PREFIX,
+    failpoints: e.MISSIVE_FAILPOINTS,
   };
 }
 

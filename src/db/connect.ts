@@ -39,6 +39,11 @@ export function openPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle connection dropped by the server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Nor one dropped while checked out between two queries (inside a transaction, say): the pool listens
+  // only to idle clients, and an 'error' event nobody listens to ends the process. Found by the fault
+  // suite: a PostgreSQL restart killed `missive serve`. The caller's next query on that client fails,
+  // and release() drops the dead client from the pool.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../store/eventStore.js';
 import { advanceCheckpoint, type Checkpoint } from './checkpoints.js';
 import type { ProjectionDefinition } from './definition.js';
+import { NO_FAILPOINTS, type Failpoints } from '../failpoints/failpoints.js';
 
 /**
  * Runs `work` in a transaction on a pooled client. Commits do not wait for the WAL flush: a read
@@ -37,10 +38,13 @@ export async function applyLiveBatch(
   events: readonly RecordedEvent[],
   to: bigint,
   fanoutLimit: number,
+  failpoints: Failpoints = NO_FAILPOINTS,
 ): Promise<Checkpoint | null> {
   return inTransaction(pool, async (client) => {
     if (!(await advanceCheckpoint(client, checkpoint, to))) return null;
     await def.apply(client, events, { schema: def.schema, fanoutLimit });
+    // Rows and checkpoint are written, not committed: a crash here must lose both together.
+    failpoints.reach('projection-mid-batch');
     return { ...checkpoint, position: to };
   });
 }

@@ -2,6 +2,7 @@
 // runner, rebuild and verify.
 import type pg from 'pg';
 import type { EventStore } from '../store/eventStore.js';
+import type { Failpoints } from '../failpoints/failpoints.js';
 import type { ProjectionDefinition } from './definition.js';
 
 /** Structured logging in pino's shape; a pino logger fits as it is. */
@@ -22,6 +23,8 @@ export interface ProjectionDeps {
   /** Events per batch (default 500 live; rebuilds use four times this). */
   batchSize?: number;
   logger?: ProjectionLogger;
+  /** Fault tests: 'projection-mid-batch' is reached inside every live batch, before its COMMIT. */
+  failpoints?: Failpoints;
 }
 
 export const DEFAULT_BATCH_SIZE = 500;

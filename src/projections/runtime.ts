@@ -114,7 +114,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   async function step(def: ProjectionDefinition, checkpoint: Checkpoint, size: number): Promise<{ idle: boolean; heldBack?: boolean; checkpoint: Checkpoint | null }> {
     const page = await store.readAll({ after: checkpoint.position, maxCount: size });
     if (page.events.length === 0) return { idle: true, heldBack: page.heldBack === true, checkpoint };
-    const next = await applyLiveBatch(pool, def, checkpoint, page.events, page.lastPosition, fanoutLimit);
+    const next = await applyLiveBatch(pool, def, checkpoint, page.events, page.lastPosition, fanoutLimit, options.failpoints);
     if (next) await announce(def, page.events);
     else logger.info({ projection: def.name, position: checkpoint.position.toString() }, 'checkpoint moved by another worker');
     return { idle: false, checkpoint: next };

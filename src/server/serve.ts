@@ -16,7 +16,8 @@ import { createTokenService } from '../auth/tokens.js';
 import { buildApp } from '../api/app.js';
 import { createMetricsRegistry } from '../api/metrics.js';
 import { createGateway } from '../gateway/gateway.js';
-import { usersToHint } from './hintFeed.js';
+import { hintTargetsOf, resolveHintTargets } from './hintFeed.js';
+import { createHintPublisher } from './hintPublisher.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
 import { openHotStore } from '../tiers/openHotStore.js';
@@ -25,6 +26,7 @@ import { scheduleTierJob } from '../tiers/tierJob.js';
 import { registerHotMetrics } from '../tiers/hotMetrics.js';
 import { connectKafkaBus, startGroupProjectorRole, startRelayRole } from './busRoles.js';
 import { openGatewayCluster } from './gatewayCluster.js';
+import { createFailpoints, stallAt } from '../failpoints/failpoints.js';
 
 export interface RunningServer {
   /** The base URL the HTTP server listens on (when the api or gateway role runs here). */
@@ -53,7 +55,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     await ensureProjectionSchemas(db.pool);
     const metricsRegistry = createMetricsRegistry();
     const tokens = createTokenService({ ...config.jwt, secret: jwtSecret(config) });
-    const commands = createCommandHandler({ store, limits: domainLimits(config.limits) });
+    const failpoints = createFailpoints(config.failpoints);
+    if (failpoints.armed) logger.warn({ failpoints: config.failpoints }, 'FAILPOINTS ARMED: this process will crash, fail or stall on purpose (fault tests only)');
+    const commands = createCommandHandler({ store, limits: domainLimits(config.limits), failpoints });
 
     // Presence, socket routes and hint delivery: Redis when REDIS_URL is set (several nodes), else memory.
     const cluster = await openGatewayCluster({ redisUrl: config.redisUrl, nodeId: config.nodeId, ttlMs: config.presenceTtlMs, keyPrefix: config.redisKeyPrefix, logger });
@@ -74,22 +78,35 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     if (gateway) await cluster.receiveHints(gateway);
 
     const hintGate = createSyncHintGate(SYNC_PROJECTIONS);
+    // Routed to the nodes holding the users' sockets: this one, or others through Redis.
+    const hints = gateway || cluster.shared
+      ? createHintPublisher(
+          async (targets) => {
+            await stallAt(failpoints, 'publish-stall');
+            await cluster.hintUsers(await resolveHintTargets(db.pool, targets));
+          },
+          (err) => logger.error({ err }, 'publishing sync hints failed'),
+        )
+      : undefined;
     // The projector has its own connections: queued behind request traffic it would fall ever further behind.
     const projectorPool = openPool(db.url, 4);
     closers.push(() => projectorPool.end());
     // Its PostgreSQL store reads through those connections too, woken by the appends' NOTIFY.
     const projectorStore = config.eventStoreUrl ? store : createPostgresEventStore({ pool: projectorPool });
     if (projectorStore !== store) closers.push(() => projectorStore.close());
+    // Closers run in reverse: the last hints go out after the projector stopped, before the pools close.
+    if (hints) closers.push(() => hints.idle());
     const runnerOptions = {
       pool: projectorPool,
       store: projectorStore,
       fanoutLimit: config.fanoutLimit,
+      failpoints,
       // Hint only once every projection serving sync has the events, so the pull finds them.
-      // Routed to the nodes holding the users' sockets: this one, or others through Redis.
-      onApplied: gateway || cluster.shared
-        ? async (name: string, events: readonly RecordedEvent[]) => {
+      // The publication itself runs beside the projector (hintPublisher.ts), never in its way.
+      onApplied: hints
+        ? (name: string, events: readonly RecordedEvent[]) => {
             const ready = hintGate.applied(name, events);
-            if (ready.length > 0) await cluster.hintUsers(await usersToHint(db.pool, ready));
+            if (ready.length > 0) hints.add(hintTargetsOf(ready));
           }
         : undefined,
     };
