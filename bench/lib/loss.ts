@@ -24,6 +24,13 @@ async function readHistory(client: JsonClient, token: string, conversationId: st
         page--;
         continue;
       }
+      // The reader's membership reaches the read models a moment after the acks (eventual consistency):
+      // a 404 is "not yet" until the deadline, then a failure.
+      if (res.status === 404 && Date.now() < deadline) {
+        await sleep(200);
+        page--;
+        continue;
+      }
       if (res.status !== 200) throw new Error(`history of ${conversationId}: HTTP ${res.status}`);
       items.push(...res.body.items);
       if (res.body.items.length < 200) break;

@@ -98,7 +98,7 @@ async function startEmbedded(extraEnv: Record<string, string>, profileDir: strin
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/missive.js'), 'serve'], {
     cwd: ROOT,
     env: {
-      ...process.env,
+      ...embeddedEnv(),
       PORT: String(port),
       HOST: '127.0.0.1',
       MISSIVE_DATA_DIR: dataDir,
@@ -165,4 +165,11 @@ function stopOrphanPostgres(dataDir: string): void {
       // already gone
     }
   }
+}
+
+/** The embedded mode is one process and its own PostgreSQL: engines named in the caller's environment (CI exports some) stay out. */
+function embeddedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['DATABASE_URL', 'EVENTSTORE_URL', 'REDIS_URL', 'KAFKA_BROKERS']) delete env[name];
+  return env;
 }

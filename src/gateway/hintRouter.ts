@@ -1,6 +1,8 @@
 // The projector side of hinting: "these users' views advanced" goes only to the nodes that hold their
 // sockets (PresenceStore.nodesOf), over the hint bus; users with no socket anywhere cost one lookup and
-// no message. Hints for this very node skip the bus.
+// no message. This very node's gateway is always told directly, whatever the directory says: its own
+// sockets are known locally, and a stale entry (a heartbeat late under load, a Redis outage) must not
+// cost the users connected right here their hints.
 import type { HintBus } from './hintBus.js';
 import type { PresenceStore } from './presence.js';
 
@@ -20,11 +22,11 @@ export function createHintRouter(deps: HintRouterDeps): HintRouter {
     async hintUsers(userIds) {
       const users = [...new Set(userIds)];
       if (users.length === 0) return;
+      deps.local?.deliver(users);
       const byNode = await deps.presence.nodesOf(users);
       const sends: Array<Promise<void>> = [];
       for (const [nodeId, held] of byNode) {
-        if (deps.local && nodeId === deps.local.nodeId) deps.local.deliver(held);
-        else sends.push(deps.bus.publish(nodeId, held));
+        if (!deps.local || nodeId !== deps.local.nodeId) sends.push(deps.bus.publish(nodeId, held));
       }
       await Promise.all(sends);
     },

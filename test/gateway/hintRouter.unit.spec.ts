@@ -25,12 +25,24 @@ describe('hint router', () => {
     const router = createHintRouter({ presence: a, bus, local: { nodeId: 'a', deliver: (users) => local.push(users.sort()) } });
 
     await router.hintUsers(['local-user', 'both', 'remote-user', 'gone', 'never-connected', 'both']);
-    expect(local).toEqual([['both', 'local-user']]);
+    // The local gateway hears every user once and keeps those it holds sockets for (gateway.notifyUsers).
+    expect(local).toEqual([['both', 'gone', 'local-user', 'never-connected', 'remote-user']]);
     expect(received).toEqual({ a: [], b: [['both', 'remote-user']], c: [] });
 
     await router.hintUsers(['gone', 'never-connected']);
     await router.hintUsers([]);
     expect(received).toEqual({ a: [], b: [['both', 'remote-user']], c: [] });
-    expect(local).toHaveLength(1);
+    expect(local).toHaveLength(2);
+  });
+
+  it('still tells the local gateway when the directory has lost this node (late heartbeat, Redis restarted empty)', async () => {
+    const directory = createMemoryPresenceDirectory();
+    const a = createMemoryPresenceStore(Date.now, { directory, nodeId: 'a', ttlMs: 60_000 });
+    const bus = createMemoryHintBus();
+    const local: string[][] = [];
+    const router = createHintRouter({ presence: a, bus, local: { nodeId: 'a', deliver: (users) => local.push(users) } });
+    // Nothing registered: the directory knows no socket of this user anywhere.
+    await router.hintUsers(['connected-here']);
+    expect(local).toEqual([['connected-here']]);
   });
 });

@@ -63,6 +63,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       DATABASE_URL: db.url,
+      MISSIVE_HOT_KEY_PREFIX: `{test-hot-${new URL(db.url).pathname.slice(1)}}`,
       PORT: String(port),
       HOST: '127.0.0.1',
       MISSIVE_DEV_AUTH: 'false',

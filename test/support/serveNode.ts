@@ -25,7 +25,7 @@ export async function startServeNode(env: Record<string, string>, readyTimeoutMs
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: NODE_JWT_SECRET, MISSIVE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: NODE_JWT_SECRET, MISSIVE_LOG_LEVEL: 'warn', ...hotPrefixOf(env), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -71,3 +71,12 @@ export async function callApi(base: string, token: string | null, method: string
 
 export const devToken = async (base: string, userId: string): Promise<string> =>
   (await callApi(base, null, 'POST', '/v1/dev/token', { userId })).body.token as string;
+
+/**
+ * The hot tier's Redis key prefix for a test's log: one per database, so processes sharing the test's
+ * database share the hot tier and no other test's log (on the shared CI Redis) is taken for theirs.
+ */
+export function hotPrefixOf(env: Record<string, string>): Record<string, string> {
+  const database = env.DATABASE_URL ? new URL(env.DATABASE_URL).pathname.slice(1) : `pid${process.pid}`;
+  return { MISSIVE_HOT_KEY_PREFIX: `{test-hot-${database}}` };
+}

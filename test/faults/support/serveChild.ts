@@ -53,6 +53,8 @@ export async function startServe(options: ServeOptions): Promise<ServeChild> {
     env: {
       ...process.env,
       DATABASE_URL: options.databaseUrl,
+      // Restarts on the same database keep their hot tier; other tests' logs never share it.
+      MISSIVE_HOT_KEY_PREFIX: `{test-hot-${new URL(options.databaseUrl).pathname.slice(1)}}`,
       PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       MISSIVE_DEV_AUTH: 'true',
