@@ -9,7 +9,7 @@ import { migrate } from '../db/migrate.js';
 import { createPostgresEventStore } from '../store/postgres/postgresEventStore.js';
 import { createEventStoreDbEventStore } from '../store/eventstoredb/esdbEventStore.js';
 import type { EventStore, RecordedEvent } from '../store/eventStore.js';
-import { createProjectionRunner, ensureProjectionSchemas, SYNC_PROJECTIONS } from '../projections/index.js';
+import { createProjectionRunner, ensureProjectionSchemas, readCheckpoints, SYNC_PROJECTIONS } from '../projections/index.js';
 import { createCommandHandler } from '../app/commandHandler.js';
 import { domainLimits } from '../domain/limits.js';
 import { createTokenService } from '../auth/tokens.js';
@@ -20,6 +20,7 @@ import { hintTargetsOf, resolveHintTargets } from './hintFeed.js';
 import { createHintPublisher } from './hintPublisher.js';
 import { loadOrCreateDevSecret } from './devSecret.js';
 import { createSyncHintGate } from './syncHintGate.js';
+import { createSharedHintGate } from './sharedHintGate.js';
 import { openHotStore } from '../tiers/openHotStore.js';
 import { createHotProjection } from '../tiers/hotProjection.js';
 import { scheduleTierJob } from '../tiers/tierJob.js';
@@ -96,6 +97,18 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     if (projectorStore !== store) closers.push(() => projectorStore.close());
     // Closers run in reverse: the last hints go out after the projector stopped, before the pools close.
     if (hints) closers.push(() => hints.idle());
+    // Kafka projector workers split the sync projections between processes: their gate reads the
+    // committed checkpoints instead of counting batches seen here (sharedHintGate.ts).
+    const sharedHintGate =
+      hints && config.kafkaBrokers && has('projector')
+        ? createSharedHintGate(
+            SYNC_PROJECTIONS,
+            async (names) => new Map([...(await readCheckpoints(projectorPool, names))].map(([name, c]) => [name, c.position])),
+            (events) => hints.add(hintTargetsOf(events)),
+            (err) => logger.warn({ err }, 'reading projection checkpoints for hints failed'),
+          )
+        : undefined;
+    if (sharedHintGate) closers.push(async () => sharedHintGate.stop());
     const runnerOptions = {
       pool: projectorPool,
       store: projectorStore,
@@ -104,10 +117,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       // Hint only once every projection serving sync has the events, so the pull finds them.
       // The publication itself runs beside the projector (hintPublisher.ts), never in its way.
       onApplied: hints
-        ? (name: string, events: readonly RecordedEvent[]) => {
-            const ready = hintGate.applied(name, events);
-            if (ready.length > 0) hints.add(hintTargetsOf(ready));
-          }
+        ? sharedHintGate
+          ? (name: string, events: readonly RecordedEvent[]) => sharedHintGate.applied(name, events)
+          : (name: string, events: readonly RecordedEvent[]) => {
+              const ready = hintGate.applied(name, events);
+              if (ready.length > 0) hints.add(hintTargetsOf(ready));
+            }
         : undefined,
     };
     // Also what the API's status and readiness read, even where no projector runs.
