@@ -6,6 +6,9 @@
 //   P:eE:w:<c>          hash  lo, last: the hot window holds every seq from lo to last
 //   P:eE:i:<c>          zset  item JSON scored by seq
 //   P:eE:p:<c>          hash  seq → JSON array of patches (edits, recalls) applied at read time
+//   P:eE:sc:<c>         string  the conversation's session state (heads, member count, fan-out mode), JSON
+//   P:eE:sm:<c>         hash  user → fromSeq of their open period, or 'x' for a departed user with a row
+//   P:eE:sr:<u>         hash  conversation → the user's session row with its unread seqs, JSON
 // Items are stored as the JSON the caller gave and never re-encoded here (Lua's cjson would turn an
 // empty array into an object and round numbers); patches are appended as text for the same reason.
 
@@ -37,8 +40,10 @@ local function trimBelow(base, c, newLo)
 end`;
 
 /**
- * KEYS[1] meta. ARGV: prefix, expected epoch, expected checkpoint, new checkpoint, maxItems, then
- * five per op: 'put'|'patch', conversation id, seq (target seq for a patch), time ms, JSON.
+ * KEYS[1] meta. ARGV: prefix, expected epoch, expected checkpoint, new checkpoint, maxItems, the
+ * number n of session writes, then four words per session write ('set'|'hset', key suffix under the
+ * epoch, field, value: the values were computed by the sessions fold in hotSessions.ts), then five
+ * per op: 'put'|'patch', conversation id, seq (target seq for a patch), time ms, JSON.
  * A put at or below the window's last seq was applied already and changes nothing.
  */
 export const APPLY = `${TRIM_TO}
@@ -58,7 +63,12 @@ local function windowOf(c)
   end
   return win
 end
-local i = 6
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
+  local kind, key, field, value = ARGV[i], base .. ':' .. ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  if kind == 'set' then redis.call('SET', key, value) else redis.call('HSET', key, field, value) end
+end
 while i <= #ARGV do
   local kind, c, seq, at, json = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
   i = i + 5
@@ -169,3 +179,21 @@ local n = redis.call('ZCARD', z)
 redis.call('DEL', z, base .. ':w:' .. ARGV[3], base .. ':p:' .. ARGV[3])
 redis.call('ZREM', base .. ':convs', ARGV[3])
 return n`;
+
+
+/**
+ * KEYS[1] meta. ARGV: prefix, user id. One user's session rows and their conversations' states in one
+ * snapshot. Returns {} without state, else {epoch, ready, c1, row1, state1 ('' when absent), ...}.
+ */
+export const SESSIONS = `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready')
+if not meta[1] then return {} end
+local base = ARGV[1] .. ':e' .. meta[1]
+local reply = {meta[1], meta[2] or '0'}
+local rows = redis.call('HGETALL', base .. ':sr:' .. ARGV[2])
+for j = 1, #rows, 2 do
+  reply[#reply + 1] = rows[j]
+  reply[#reply + 1] = rows[j + 1]
+  reply[#reply + 1] = redis.call('GET', base .. ':sc:' .. rows[j]) or ''
+end
+return reply`;
