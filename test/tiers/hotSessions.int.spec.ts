@@ -120,3 +120,39 @@ for (const { name, open } of adapters) {
     });
   }
 }
+
+describe('hot sessions: what hot does not count is read from warm', () => {
+  let fx: ProjectionFixture;
+  beforeAll(async () => {
+    fx = await createProjectionFixture({ fanoutLimit: 2 });
+  });
+  afterAll(async () => fx?.close());
+
+  it('a read fan-out group makes its rows unknown to hot; back in write mode, a read to the head makes them known again', async () => {
+    const hot = createMemoryHotStore();
+    const projection = createHotProjection({ store: fx.store, hot, fanoutLimit: 2 });
+    const reader = createSessionsReader({ db: fx.db.pool, hot });
+    const [c, ann, bob, cat] = [newId(), newId(), newId(), newId()];
+    await fx.log.group(c, ann, [bob, cat], 'big'); // 3 members > 2: read fan-out
+    await fx.log.send(c, ann, 'hello');
+    await projection.catchUp();
+    await fx.runner.catchUp();
+    expect(await reader.unread(bob)).toEqual({ total: 1, conversations: [{ conversationId: c, unread: 1 }], tier: 'warm' });
+    expect((await reader.list(bob, { limit: 10 })).tier).toBe('warm');
+
+    await fx.log.leave(c, cat); // 2 members: write fan-out again
+    const sent = await fx.log.send(c, ann, 'again');
+    await projection.catchUp();
+    await fx.runner.catchUp();
+    expect((await reader.unread(bob)).tier).toBe('warm'); // still unknown: hot never counted the read-mode part
+    await fx.log.read(bob, c, sent.seq);
+    await fx.log.send(c, ann, 'after the read');
+    await projection.catchUp();
+    await fx.runner.catchUp();
+    expect(await reader.unread(bob)).toEqual({ total: 1, conversations: [{ conversationId: c, unread: 1 }], tier: 'hot' });
+    const list = await reader.list(bob, { limit: 10 });
+    expect(list).toEqual({ ...(await listConversations(fx.db.pool, bob, { limit: 10 })), tier: 'hot' });
+    // A cursor page always reads warm.
+    expect((await reader.list(bob, { limit: 10, cursor: list.nextCursor ?? 'WyIyMDI1LTAxLTE1VDEwOjAwOjAwLjAwMFoiLCJ6Il0' })).tier).toBe('warm');
+  });
+});
