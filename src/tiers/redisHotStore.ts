@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { patchItem, type ItemPatch } from '../projections/fold/eventFacts.js';
 import type { TimelineItem } from '../projections/types.js';
 import { itemTimeMs, type EvictOptions, type EvictResult, type HotOp, type HotRead, type HotState, type HotStore } from './hotStore.js';
-import { APPLY, DROP_IDLE, MARK_READY, PAGE, RESET, SESSIONS, TRIM, WINDOW } from './redisLua.js';
+import { APPLY, DROP_IDLE, HOT_LAYOUT, MARK_READY, PAGE, RESET, SESSIONS, TRIM, WINDOW } from './redisLua.js';
 import { rowKey } from '../projections/sessions/sessionsFold.js';
 import type { HotConversationState, HotMembers, HotSessionRow, HotSessionWrites } from './hotSessions.js';
 
@@ -105,15 +105,20 @@ export async function createRedisHotStore(options: RedisHotStoreOptions): Promis
     return Number(await run('hotTrim', prefix, String(epoch), conversationId, Math.min(newLo, last)));
   }
 
-  const readState = async () => toState(await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready'));
+  // A state of another layout (an older version's) is no state: the projection replaces and rebuilds it.
+  const readState = async () => {
+    const [epoch, checkpoint, ready, layout] = await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready', 'layout');
+    return layout === HOT_LAYOUT ? toState([epoch, checkpoint, ready]) : null;
+  };
 
   return {
     kind: 'redis',
     readState,
     async reset(resetOptions = {}) {
-      const state = toState(await run('hotReset', resetOptions.force ? '1' : '0', String(Date.now())));
+      const reply = (await run('hotReset', resetOptions.force ? '1' : '0', String(Date.now()), HOT_LAYOUT)) as Array<string | null>;
+      const state = toState(reply);
       if (!state) throw new Error('hot tier reset returned no state');
-      if (resetOptions.force) await sweepOtherEpochs(state.epoch);
+      if (reply[3] === '1') await sweepOtherEpochs(state.epoch);
       return state;
     },
     async apply(expected, to, ops, maxItems, sessions) {
@@ -167,7 +172,7 @@ export async function createRedisHotStore(options: RedisHotStoreOptions): Promis
       return found;
     },
     async readSessions(userId) {
-      const reply = (await run('hotSessions', prefix, userId)) as string[];
+      const reply = (await run('hotSessions', prefix, userId, HOT_LAYOUT)) as string[];
       if (reply.length === 0) return { ready: false, epoch: 0, entries: [] };
       const entries = [];
       for (let i = 2; i + 2 < reply.length; i += 3) {

@@ -12,14 +12,27 @@
 // Items are stored as the JSON the caller gave and never re-encoded here (Lua's cjson would turn an
 // empty array into an object and round numbers); patches are appended as text for the same reason.
 
-/** KEYS[1] meta. ARGV: force ('1'|'0'), new epoch. Returns epoch, checkpoint, ready. */
+/**
+ * What the keys of an epoch hold. 2: session rows and unread were added. A state of another layout
+ * (written by an older version) counts as no state: it is replaced by a new epoch and rebuilt from the
+ * log, and readers never serve sessions from it (an older epoch has history but no session keys).
+ */
+export const HOT_LAYOUT = '2';
+
+/**
+ * KEYS[1] meta. ARGV: force ('1'|'0'), new epoch, layout. Returns epoch, checkpoint, ready, and '1'
+ * when it replaced an existing state (its keys are then swept by the caller).
+ */
 export const RESET = `
-if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint', 'ready')
+local layout = redis.call('HGET', KEYS[1], 'layout')
+if ARGV[1] ~= '1' and layout == ARGV[3] then
+  local meta = redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint', 'ready')
+  return {meta[1], meta[2], meta[3], '0'}
 end
+local replaced = redis.call('EXISTS', KEYS[1]) == 1 and '1' or '0'
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0')
-return {ARGV[2], '0', '0'}`;
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0', 'layout', ARGV[3])
+return {ARGV[2], '0', '0', replaced}`;
 
 /** Trims conversation c of epoch base to its newest maxItems (shared by APPLY and TRIM). */
 const TRIM_TO = `
@@ -182,12 +195,12 @@ return n`;
 
 
 /**
- * KEYS[1] meta. ARGV: prefix, user id. One user's session rows and their conversations' states in one
+ * KEYS[1] meta. ARGV: prefix, user id, layout. One user's session rows and their conversations' states in one
  * snapshot. Returns {} without state, else {epoch, ready, c1, row1, state1 ('' when absent), ...}.
  */
 export const SESSIONS = `
-local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready')
-if not meta[1] then return {} end
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready', 'layout')
+if not meta[1] or meta[3] ~= ARGV[3] then return {} end
 local base = ARGV[1] .. ':e' .. meta[1]
 local reply = {meta[1], meta[2] or '0'}
 local rows = redis.call('HGETALL', base .. ':sr:' .. ARGV[2])
