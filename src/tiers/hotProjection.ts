@@ -136,7 +136,9 @@ export function createHotProjection(options: HotProjectionOptions): HotProjectio
       let state = await currentState();
       for (let rounds = 0; rounds < 1_000_000; rounds++) {
         const outcome = await step(state);
-        if (outcome.idle && outcome.state?.ready) return;
+        // Held back: committed events past the fence exist (an older transaction is still open); a ready
+        // epoch would otherwise return before them and leave the caller reading a hot tier behind the log.
+        if (outcome.idle && outcome.state?.ready && !outcome.heldBack) return;
         if (outcome.idle && outcome.heldBack) await new Promise((resolve) => setTimeout(resolve, 5));
         state = outcome.state ?? (await currentState());
       }
