@@ -13,6 +13,8 @@ export interface ApiMetrics {
   historyTierReads: Counter<'tier'>;
   /** History items served, by the tier that served them. */
   historyTierItems: Counter<'tier'>;
+  /** Session reads (the list head, unread) by the tier that served them. */
+  sessionTierReads: Counter<'view' | 'tier'>;
 }
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -66,6 +68,12 @@ export function createApiMetrics(registry: Registry, projections: { status(): Pr
       name: 'missive_history_tier_items_total',
       help: 'History items served, by tier (hot, warm, cold)',
       labelNames: ['tier'],
+      registers,
+    }),
+    sessionTierReads: new Counter({
+      name: 'missive_session_tier_reads_total',
+      help: 'Conversation list and unread reads, by view (sessions, unread) and the tier that served them (hot, warm)',
+      labelNames: ['view', 'tier'],
       registers,
     }),
   };

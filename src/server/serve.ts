@@ -153,7 +153,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       logger.info({ tier: 'hot', adapter: hot.kind }, 'hot tier ready');
     }
     if (hot && has('projector')) {
-      const hotProjection = createHotProjection({ store: projectorStore, hot, maxItems: config.tiers.hotItems, logger });
+      const hotProjection = createHotProjection({ store: projectorStore, hot, maxItems: config.tiers.hotItems, fanoutLimit: config.fanoutLimit, logger });
       await hotProjection.start();
       closers.push(() => hotProjection.stop());
       registerHotMetrics(metricsRegistry, hotProjection);

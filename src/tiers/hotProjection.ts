@@ -7,6 +7,8 @@ import type { EventStore } from '../store/eventStore.js';
 import { createWakeup, heldBackDelayMs, retryDelayMs, sleepUnlessAborted } from '../store/wakeup.js';
 import { silentLogger, type ProjectionLogger } from '../projections/deps.js';
 import { hotOpsOf } from './hotOps.js';
+import { batchFactsOf } from '../projections/fold/batchFacts.js';
+import { foldHotSessions, sessionConversationIds, sessionLoadPlan, type HotSessionWrites } from './hotSessions.js';
 import type { HotState, HotStore } from './hotStore.js';
 
 export interface HotProjectionOptions {
@@ -15,6 +17,8 @@ export interface HotProjectionOptions {
   /** Items kept per conversation (default 200). */
   maxItems?: number;
   batchSize?: number;
+  /** FANOUT_LIMIT: the session rows of larger groups keep no unread here (hotSessions.ts). Default 500. */
+  fanoutLimit?: number;
   /** Re-read interval without a wake-up, ms (default 250); also how soon a lost state is noticed. */
   pollIntervalMs?: number;
   logger?: ProjectionLogger;
@@ -44,6 +48,7 @@ export function createHotProjection(options: HotProjectionOptions): HotProjectio
   const { store, hot } = options;
   const maxItems = options.maxItems ?? DEFAULT_HOT_ITEMS;
   const batchSize = options.batchSize ?? 1_000;
+  const fanoutLimit = options.fanoutLimit ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const logger = options.logger ?? silentLogger;
   const wakeup = createWakeup();
@@ -62,6 +67,19 @@ export function createHotProjection(options: HotProjectionOptions): HotProjectio
     return fresh;
   }
 
+  /** The batch's session writes, folded over the state `state.epoch` holds (the apply's CAS guards it). */
+  async function sessionWrites(state: HotState, events: Parameters<typeof batchFactsOf>[0]): Promise<HotSessionWrites | undefined> {
+    const { ordered } = batchFactsOf(events);
+    if (ordered.length === 0) return undefined;
+    const conversations = await hot.readSessionConversations(state.epoch, sessionConversationIds(ordered));
+    const plan = sessionLoadPlan(ordered, conversations, fanoutLimit);
+    const members = await hot.readSessionMembers(state.epoch, plan);
+    const pairs = [...plan.rows];
+    for (const c of plan.allMembersOf) for (const u of members.get(c)?.keys() ?? []) pairs.push({ userId: u, conversationId: c });
+    const rows = await hot.readSessionRows(state.epoch, pairs);
+    return foldHotSessions({ ordered, conversations, members, rows, complete: new Set(plan.allMembersOf), fanoutLimit });
+  }
+
   /** One batch. idle: caught up; state null: the compare-and-set failed (re-read it). */
   async function step(state: HotState): Promise<{ idle: boolean; heldBack: boolean; state: HotState | null }> {
     const page = await store.readAll({ after: state.checkpoint, maxCount: batchSize });
@@ -72,7 +90,7 @@ export function createHotProjection(options: HotProjectionOptions): HotProjectio
       }
       return { idle: true, heldBack: page.heldBack === true, state };
     }
-    const applied = await hot.apply(state, page.lastPosition, hotOpsOf(page.events), maxItems);
+    const applied = await hot.apply(state, page.lastPosition, hotOpsOf(page.events), maxItems, await sessionWrites(state, page.events));
     return { idle: false, heldBack: false, state: applied ? { ...state, checkpoint: page.lastPosition } : null };
   }
 
@@ -118,7 +136,9 @@ export function createHotProjection(options: HotProjectionOptions): HotProjectio
       let state = await currentState();
       for (let rounds = 0; rounds < 1_000_000; rounds++) {
         const outcome = await step(state);
-        if (outcome.idle && outcome.state?.ready) return;
+        // Held back: committed events past the fence exist (an older transaction is still open); a ready
+        // epoch would otherwise return before them and leave the caller reading a hot tier behind the log.
+        if (outcome.idle && outcome.state?.ready && !outcome.heldBack) return;
         if (outcome.idle && outcome.heldBack) await new Promise((resolve) => setTimeout(resolve, 5));
         state = outcome.state ?? (await currentState());
       }

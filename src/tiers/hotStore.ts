@@ -7,6 +7,7 @@
 import type { TimelineItem } from '../projections/types.js';
 import type { ItemPatch } from '../projections/fold/eventFacts.js';
 import type { HistoryQuery } from './historyRange.js';
+import type { HotConversationState, HotMembers, HotSessionLoadPlan, HotSessionRow, HotSessionWrites } from './hotSessions.js';
 
 /** Where the hot projection stands: its epoch, the last global position applied, and whether it caught up once. */
 export interface HotState {
@@ -45,6 +46,13 @@ export interface EvictResult {
   conversationsDropped: number;
 }
 
+/** One user's session rows with their conversations' states, read in one step (one snapshot). */
+export interface HotSessionsRead {
+  ready: boolean;
+  epoch: number;
+  entries: Array<{ row: HotSessionRow; conversation: HotConversationState | null }>;
+}
+
 export interface HotStore {
   /** 'redis' or 'memory': for logs and the status output. */
   readonly kind: 'redis' | 'memory';
@@ -57,7 +65,14 @@ export interface HotStore {
    * changed) when the state is not `expected` any more: another worker moved it, or it was lost.
    * `maxItems` trims each touched conversation to its newest items.
    */
-  apply(expected: HotState, to: bigint, ops: readonly HotOp[], maxItems: number): Promise<boolean>;
+  apply(expected: HotState, to: bigint, ops: readonly HotOp[], maxItems: number, sessions?: HotSessionWrites): Promise<boolean>;
+  /** Session state of `epoch` for the hot projection's fold (hotSessions.ts); empty when the epoch is gone. */
+  readSessionConversations(epoch: number, conversationIds: readonly string[]): Promise<Map<string, HotConversationState>>;
+  readSessionMembers(epoch: number, plan: Pick<HotSessionLoadPlan, 'allMembersOf' | 'namedMembers'>): Promise<HotMembers>;
+  /** Rows by rowKey (sessionsFold.ts). */
+  readSessionRows(epoch: number, pairs: ReadonlyArray<{ userId: string; conversationId: string }>): Promise<Map<string, HotSessionRow>>;
+  /** Every session row of a user with the states of their conversations, and whether the tier is ready. */
+  readSessions(userId: string): Promise<HotSessionsRead>;
   /** Marks the epoch as caught up (readers may use it); false when the epoch is not current. */
   markReady(epoch: number): Promise<boolean>;
   /** The state and one conversation's window, in one read. */

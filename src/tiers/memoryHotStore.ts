@@ -4,6 +4,8 @@
 import { patchItem } from '../projections/fold/eventFacts.js';
 import { pageRange } from './historyRange.js';
 import type { TimelineItem } from '../projections/types.js';
+import { rowKey } from '../projections/sessions/sessionsFold.js';
+import type { HotConversationState, HotMembers, HotSessionRow, HotSessionWrites } from './hotSessions.js';
 import { itemTimeMs, type EvictOptions, type EvictResult, type HotOp, type HotRead, type HotState, type HotStore } from './hotStore.js';
 
 interface Conversation {
@@ -14,9 +16,34 @@ interface Conversation {
   lastActivityMs: number;
 }
 
+/** Session state, kept as JSON text like in Redis so a reader never shares objects with the writer. */
+interface Sessions {
+  conversations: Map<string, string>;
+  members: Map<string, Map<string, number | null>>;
+  /** user → conversation → row JSON */
+  rows: Map<string, Map<string, string>>;
+}
+
 interface Epoch {
   state: HotState;
   conversations: Map<string, Conversation>;
+  sessions: Sessions;
+}
+
+const emptySessions = (): Sessions => ({ conversations: new Map(), members: new Map(), rows: new Map() });
+
+function writeSessions(sessions: Sessions, writes: HotSessionWrites): void {
+  for (const c of writes.conversations) sessions.conversations.set(c.heads.conversationId, JSON.stringify(c));
+  for (const m of writes.members) {
+    const users = sessions.members.get(m.conversationId) ?? new Map<string, number | null>();
+    users.set(m.userId, m.fromSeq);
+    sessions.members.set(m.conversationId, users);
+  }
+  for (const r of writes.rows) {
+    const byConversation = sessions.rows.get(r.userId) ?? new Map<string, string>();
+    byConversation.set(r.conversationId, JSON.stringify(r));
+    sessions.rows.set(r.userId, byConversation);
+  }
 }
 
 export function createMemoryHotStore(): HotStore & { /** Forgets everything, like a Redis FLUSHALL (tests). */ flush(): void } {
@@ -59,11 +86,12 @@ export function createMemoryHotStore(): HotStore & { /** Forgets everything, lik
     async reset(options = {}) {
       if (current && !options.force) return { ...current.state };
       epochs += 1;
-      current = { state: { epoch: epochs, checkpoint: 0n, ready: false }, conversations: new Map() };
+      current = { state: { epoch: epochs, checkpoint: 0n, ready: false }, conversations: new Map(), sessions: emptySessions() };
       return { ...current.state };
     },
-    async apply(expected, to, ops, maxItems) {
+    async apply(expected, to, ops, maxItems, sessions) {
       if (!current || current.state.epoch !== expected.epoch || current.state.checkpoint !== expected.checkpoint) return false;
+      if (sessions) writeSessions(current.sessions, sessions);
       const touched = new Set<string>();
       for (const op of ops) {
         applyOp(current.conversations, op);
@@ -72,6 +100,46 @@ export function createMemoryHotStore(): HotStore & { /** Forgets everything, lik
       for (const id of touched) trimTo(current.conversations.get(id)!, maxItems);
       current.state.checkpoint = to;
       return true;
+    },
+    async readSessionConversations(epoch, ids) {
+      const found = new Map<string, HotConversationState>();
+      if (!current || current.state.epoch !== epoch) return found;
+      for (const c of ids) {
+        const json = current.sessions.conversations.get(c);
+        if (json) found.set(c, JSON.parse(json) as HotConversationState);
+      }
+      return found;
+    },
+    async readSessionMembers(epoch, plan) {
+      const found: HotMembers = new Map();
+      if (!current || current.state.epoch !== epoch) return found;
+      for (const c of plan.allMembersOf) found.set(c, new Map(current.sessions.members.get(c) ?? []));
+      for (const { conversationId: c, userId: u } of plan.namedMembers) {
+        const fromSeq = current.sessions.members.get(c)?.get(u);
+        if (fromSeq === undefined) continue;
+        const users = found.get(c) ?? new Map<string, number | null>();
+        users.set(u, fromSeq);
+        found.set(c, users);
+      }
+      return found;
+    },
+    async readSessionRows(epoch, pairs) {
+      const found = new Map<string, HotSessionRow>();
+      if (!current || current.state.epoch !== epoch) return found;
+      for (const { userId, conversationId } of pairs) {
+        const json = current.sessions.rows.get(userId)?.get(conversationId);
+        if (json) found.set(rowKey(userId, conversationId), JSON.parse(json) as HotSessionRow);
+      }
+      return found;
+    },
+    async readSessions(userId) {
+      if (!current) return { ready: false, epoch: 0, entries: [] };
+      const { sessions } = current;
+      const entries = [...(sessions.rows.get(userId) ?? [])].map(([c, json]) => {
+        const conversation = sessions.conversations.get(c);
+        return { row: JSON.parse(json) as HotSessionRow, conversation: conversation ? (JSON.parse(conversation) as HotConversationState) : null };
+      });
+      return { ready: current.state.ready, epoch: current.state.epoch, entries };
     },
     async markReady(epoch) {
       if (!current || current.state.epoch !== epoch) return false;

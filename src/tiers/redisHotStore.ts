@@ -5,7 +5,9 @@ import { Redis } from 'ioredis';
 import { patchItem, type ItemPatch } from '../projections/fold/eventFacts.js';
 import type { TimelineItem } from '../projections/types.js';
 import { itemTimeMs, type EvictOptions, type EvictResult, type HotOp, type HotRead, type HotState, type HotStore } from './hotStore.js';
-import { APPLY, DROP_IDLE, MARK_READY, PAGE, RESET, TRIM, WINDOW } from './redisLua.js';
+import { APPLY, DROP_IDLE, HOT_LAYOUT, MARK_READY, PAGE, RESET, SESSIONS, TRIM, WINDOW } from './redisLua.js';
+import { rowKey } from '../projections/sessions/sessionsFold.js';
+import type { HotConversationState, HotMembers, HotSessionRow, HotSessionWrites } from './hotSessions.js';
 
 export const DEFAULT_HOT_PREFIX = '{missive:hot}';
 
@@ -15,13 +17,34 @@ export interface RedisHotStoreOptions {
   prefix?: string;
 }
 
-const SCRIPTS = { hotReset: RESET, hotApply: APPLY, hotMarkReady: MARK_READY, hotWindow: WINDOW, hotTrim: TRIM, hotDropIdle: DROP_IDLE, hotPage: PAGE } as const;
+const SCRIPTS = { hotReset: RESET, hotApply: APPLY, hotMarkReady: MARK_READY, hotWindow: WINDOW, hotTrim: TRIM, hotDropIdle: DROP_IDLE, hotPage: PAGE, hotSessions: SESSIONS } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
 /** How many conversations the eviction reads per SCAN step. */
 const EVICT_PAGE = 200;
 /** How many of a conversation's oldest items eviction inspects per step. */
 const AGE_PROBE = 50;
+
+/** The session writes as APPLY's words: kind, key suffix under the epoch, field, value. */
+function sessionWords(writes: HotSessionWrites | undefined): string[] {
+  if (!writes) return [];
+  const words: string[] = [];
+  for (const c of writes.conversations) words.push('set', `sc:${c.heads.conversationId}`, '', JSON.stringify(c));
+  for (const m of writes.members) words.push('hset', `sm:${m.conversationId}`, m.userId, m.fromSeq === null ? 'x' : String(m.fromSeq));
+  for (const r of writes.rows) words.push('hset', `sr:${r.userId}`, r.conversationId, JSON.stringify(r));
+  return words;
+}
+
+const fromSeqOf = (stored: string): number | null => (stored === 'x' ? null : Number(stored));
+
+/** Runs a pipeline and returns its results, throwing the first error. */
+async function results(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
 
 /** Applies a stored patch list (JSON array, in log order) to an item. */
 function withPatches(item: TimelineItem, patches: string | undefined): TimelineItem {
@@ -82,24 +105,83 @@ export async function createRedisHotStore(options: RedisHotStoreOptions): Promis
     return Number(await run('hotTrim', prefix, String(epoch), conversationId, Math.min(newLo, last)));
   }
 
-  const readState = async () => toState(await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready'));
+  // A state of another layout (an older version's) is no state: the projection replaces and rebuilds it.
+  const readState = async () => {
+    const [epoch, checkpoint, ready, layout] = await redis.hmget(metaKey, 'epoch', 'checkpoint', 'ready', 'layout');
+    return layout === HOT_LAYOUT ? toState([epoch, checkpoint, ready]) : null;
+  };
 
   return {
     kind: 'redis',
     readState,
     async reset(resetOptions = {}) {
-      const state = toState(await run('hotReset', resetOptions.force ? '1' : '0', String(Date.now())));
+      const reply = (await run('hotReset', resetOptions.force ? '1' : '0', String(Date.now()), HOT_LAYOUT)) as Array<string | null>;
+      const state = toState(reply);
       if (!state) throw new Error('hot tier reset returned no state');
-      if (resetOptions.force) await sweepOtherEpochs(state.epoch);
+      if (reply[3] === '1') await sweepOtherEpochs(state.epoch);
       return state;
     },
-    async apply(expected, to, ops, maxItems) {
-      const args: Array<string | number> = [prefix, String(expected.epoch), expected.checkpoint.toString(), to.toString(), maxItems];
+    async apply(expected, to, ops, maxItems, sessions) {
+      const words = sessionWords(sessions);
+      const args: Array<string | number> = [prefix, String(expected.epoch), expected.checkpoint.toString(), to.toString(), maxItems, words.length / 4, ...words];
       for (const op of ops) {
         if (op.op === 'put') args.push('put', op.conversationId, op.seq, op.atMs, JSON.stringify(op.item));
         else args.push('patch', op.conversationId, op.targetSeq, 0, JSON.stringify(op.patch));
       }
       return Number(await run('hotApply', ...args)) === 1;
+    },
+    async readSessionConversations(epoch, ids) {
+      const found = new Map<string, HotConversationState>();
+      if (ids.length === 0) return found;
+      const values = await redis.mget(...ids.map((c) => `${base(epoch)}:sc:${c}`));
+      ids.forEach((c, i) => {
+        const json = values[i];
+        if (json) found.set(c, JSON.parse(json) as HotConversationState);
+      });
+      return found;
+    },
+    async readSessionMembers(epoch, plan) {
+      const found: HotMembers = new Map();
+      if (plan.allMembersOf.length + plan.namedMembers.length === 0) return found;
+      const pipeline = redis.pipeline();
+      for (const c of plan.allMembersOf) pipeline.hgetall(`${base(epoch)}:sm:${c}`);
+      for (const m of plan.namedMembers) pipeline.hget(`${base(epoch)}:sm:${m.conversationId}`, m.userId);
+      const replies = await results(pipeline);
+      plan.allMembersOf.forEach((c, i) => {
+        found.set(c, new Map(Object.entries(replies[i] as Record<string, string>).map(([u, v]) => [u, fromSeqOf(v)])));
+      });
+      plan.namedMembers.forEach((m, i) => {
+        const stored = replies[plan.allMembersOf.length + i] as string | null;
+        if (stored === null) return;
+        const users = found.get(m.conversationId) ?? new Map<string, number | null>();
+        users.set(m.userId, fromSeqOf(stored));
+        found.set(m.conversationId, users);
+      });
+      return found;
+    },
+    async readSessionRows(epoch, pairs) {
+      const found = new Map<string, HotSessionRow>();
+      if (pairs.length === 0) return found;
+      const pipeline = redis.pipeline();
+      for (const p of pairs) pipeline.hget(`${base(epoch)}:sr:${p.userId}`, p.conversationId);
+      const replies = await results(pipeline);
+      pairs.forEach((p, i) => {
+        const json = replies[i] as string | null;
+        if (json) found.set(rowKey(p.userId, p.conversationId), JSON.parse(json) as HotSessionRow);
+      });
+      return found;
+    },
+    async readSessions(userId) {
+      const reply = (await run('hotSessions', prefix, userId, HOT_LAYOUT)) as string[];
+      if (reply.length === 0) return { ready: false, epoch: 0, entries: [] };
+      const entries = [];
+      for (let i = 2; i + 2 < reply.length; i += 3) {
+        entries.push({
+          row: JSON.parse(reply[i + 1]!) as HotSessionRow,
+          conversation: reply[i + 2] ? (JSON.parse(reply[i + 2]!) as HotConversationState) : null,
+        });
+      }
+      return { ready: reply[1] === '1', epoch: Number(reply[0]), entries };
     },
     async markReady(epoch) {
       return Number(await run('hotMarkReady', String(epoch))) === 1;

@@ -6,17 +6,33 @@
 //   P:eE:w:<c>          hash  lo, last: the hot window holds every seq from lo to last
 //   P:eE:i:<c>          zset  item JSON scored by seq
 //   P:eE:p:<c>          hash  seq → JSON array of patches (edits, recalls) applied at read time
+//   P:eE:sc:<c>         string  the conversation's session state (heads, member count, fan-out mode), JSON
+//   P:eE:sm:<c>         hash  user → fromSeq of their open period, or 'x' for a departed user with a row
+//   P:eE:sr:<u>         hash  conversation → the user's session row with its unread seqs, JSON
 // Items are stored as the JSON the caller gave and never re-encoded here (Lua's cjson would turn an
 // empty array into an object and round numbers); patches are appended as text for the same reason.
 
-/** KEYS[1] meta. ARGV: force ('1'|'0'), new epoch. Returns epoch, checkpoint, ready. */
+/**
+ * What the keys of an epoch hold. 2: session rows and unread were added. A state of another layout
+ * (written by an older version) counts as no state: it is replaced by a new epoch and rebuilt from the
+ * log, and readers never serve sessions from it (an older epoch has history but no session keys).
+ */
+export const HOT_LAYOUT = '2';
+
+/**
+ * KEYS[1] meta. ARGV: force ('1'|'0'), new epoch, layout. Returns epoch, checkpoint, ready, and '1'
+ * when it replaced an existing state (its keys are then swept by the caller).
+ */
 export const RESET = `
-if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint', 'ready')
+local layout = redis.call('HGET', KEYS[1], 'layout')
+if ARGV[1] ~= '1' and layout == ARGV[3] then
+  local meta = redis.call('HMGET', KEYS[1], 'epoch', 'checkpoint', 'ready')
+  return {meta[1], meta[2], meta[3], '0'}
 end
+local replaced = redis.call('EXISTS', KEYS[1]) == 1 and '1' or '0'
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0')
-return {ARGV[2], '0', '0'}`;
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0', 'layout', ARGV[3])
+return {ARGV[2], '0', '0', replaced}`;
 
 /** Trims conversation c of epoch base to its newest maxItems (shared by APPLY and TRIM). */
 const TRIM_TO = `
@@ -37,8 +53,10 @@ local function trimBelow(base, c, newLo)
 end`;
 
 /**
- * KEYS[1] meta. ARGV: prefix, expected epoch, expected checkpoint, new checkpoint, maxItems, then
- * five per op: 'put'|'patch', conversation id, seq (target seq for a patch), time ms, JSON.
+ * KEYS[1] meta. ARGV: prefix, expected epoch, expected checkpoint, new checkpoint, maxItems, the
+ * number n of session writes, then four words per session write ('set'|'hset', key suffix under the
+ * epoch, field, value: the values were computed by the sessions fold in hotSessions.ts), then five
+ * per op: 'put'|'patch', conversation id, seq (target seq for a patch), time ms, JSON.
  * A put at or below the window's last seq was applied already and changes nothing.
  */
 export const APPLY = `${TRIM_TO}
@@ -58,7 +76,12 @@ local function windowOf(c)
   end
   return win
 end
-local i = 6
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
+  local kind, key, field, value = ARGV[i], base .. ':' .. ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  if kind == 'set' then redis.call('SET', key, value) else redis.call('HSET', key, field, value) end
+end
 while i <= #ARGV do
   local kind, c, seq, at, json = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
   i = i + 5
@@ -169,3 +192,21 @@ local n = redis.call('ZCARD', z)
 redis.call('DEL', z, base .. ':w:' .. ARGV[3], base .. ':p:' .. ARGV[3])
 redis.call('ZREM', base .. ':convs', ARGV[3])
 return n`;
+
+
+/**
+ * KEYS[1] meta. ARGV: prefix, user id, layout. One user's session rows and their conversations' states in one
+ * snapshot. Returns {} without state, else {epoch, ready, c1, row1, state1 ('' when absent), ...}.
+ */
+export const SESSIONS = `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'ready', 'layout')
+if not meta[1] or meta[3] ~= ARGV[3] then return {} end
+local base = ARGV[1] .. ':e' .. meta[1]
+local reply = {meta[1], meta[2] or '0'}
+local rows = redis.call('HGETALL', base .. ':sr:' .. ARGV[2])
+for j = 1, #rows, 2 do
+  reply[#reply + 1] = rows[j]
+  reply[#reply + 1] = rows[j + 1]
+  reply[#reply + 1] = redis.call('GET', base .. ':sc:' .. rows[j]) or ''
+end
+return reply`;

@@ -42,7 +42,7 @@ describe('API authentication', () => {
   it('lets a valid token through', async () => {
     const response = await h.request('GET', '/v1/unread', { token: await signToken({ sub: 'alice' }) });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ total: 0, conversations: [] });
+    expect(response.json()).toEqual({ total: 0, conversations: [], tiers: ['warm'] });
   });
 
   it('keeps admin routes for admin tokens (403 forbidden otherwise)', async () => {

@@ -108,7 +108,7 @@ describe('read marks, settings, the conversation list and unread', () => {
     for (let i = 0; i < 3; i++) await h.request('POST', `/v1/conversations/${id}/messages`, { as: 'quinn', body: text(`q-${i}`, `#${i}`) });
     await h.settle();
     const unread = (await h.request('GET', '/v1/unread', { as: 'rita' })).json();
-    expect(unread).toEqual({ total: 3, conversations: [{ conversationId: id, unread: 3 }] });
+    expect(unread).toEqual({ total: 3, conversations: [{ conversationId: id, unread: 3 }], tiers: ['warm'] }); // no hot tier in this harness
 
     const read = await h.request('POST', `/v1/conversations/${id}/read`, { as: 'rita', body: { seq: 3 }, headers: { 'x-device-id': 'phone-1' } });
     expect(read.statusCode).toBe(200);
@@ -116,7 +116,7 @@ describe('read marks, settings, the conversation list and unread', () => {
     expect((await h.request('POST', `/v1/conversations/${id}/read`, { as: 'rita', body: { seq: 1 } })).json()).toEqual({ seq: 3 });
     expect((await h.request('POST', `/v1/conversations/${id}/read`, { as: 'rita', body: { seq: 999 } })).json()).toEqual({ seq: 4 });
     await h.settle();
-    expect((await h.request('GET', '/v1/unread', { as: 'rita' })).json()).toEqual({ total: 0, conversations: [{ conversationId: id, unread: 0 }] });
+    expect((await h.request('GET', '/v1/unread', { as: 'rita' })).json()).toEqual({ total: 0, conversations: [{ conversationId: id, unread: 0 }], tiers: ['warm'] });
   });
 
   it('changes settings (204) and lists conversations newest first, page by page', async () => {

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HotOp, HotState, HotStore } from '../../src/tiers/hotStore.js';
 import type { MessageItem, TimelineItem } from '../../src/projections/types.js';
+import type { HotConversationState, HotSessionRow, HotSessionWrites } from '../../src/tiers/hotSessions.js';
+import { rowKey } from '../../src/projections/sessions/sessionsFold.js';
 
 export interface HotContractSubject {
   hot: HotStore;
@@ -166,6 +168,53 @@ export function describeHotStoreContract(name: string, setup: () => Promise<HotC
       expect((await hot.window(c)).window).toBeNull();
       expect(await hot.items(old.epoch, c, 1, 1)).toEqual([]);
       expect(await hot.apply(old, 5n, [put(c, message(2))], 200)).toBe(false);
+    });
+
+    describe('session state', () => {
+      const conversation = (lastSeq: number): HotConversationState => ({
+        heads: { conversationId: c, kind: 'group', name: 'g', directMembers: null, lastSeq, lastMessage: null, updatedAt: new Date(T0).toISOString(), dissolved: false },
+        memberCount: 2,
+        mode: 'write',
+      });
+      const row = (userId: string, unread: number[] | null): HotSessionRow => ({
+        userId, conversationId: c, active: true, lastReadSeq: 0, muted: false, pinned: false, hidden: false, frozen: null, unread,
+      });
+      const writes = (lastSeq: number, unread: number[] | null): HotSessionWrites => ({
+        conversations: [conversation(lastSeq)],
+        members: [{ conversationId: c, userId: 'ann', fromSeq: 1 }, { conversationId: c, userId: 'bob', fromSeq: null }],
+        rows: [row('ann', unread)],
+      });
+
+      it('writes conversations, members and rows with the checkpoint, by compare-and-set', async () => {
+        const state = await hot.reset();
+        expect(await hot.apply(state, 1n, [], 200, writes(3, [2, 3]))).toBe(true);
+        expect(await hot.apply(state, 2n, [], 200, writes(9, [9]))).toBe(false); // stale: nothing written
+        expect(await hot.readSessionConversations(state.epoch, [c, 'absent'])).toEqual(new Map([[c, conversation(3)]]));
+        expect(await hot.readSessionMembers(state.epoch, { allMembersOf: [c], namedMembers: [] })).toEqual(new Map([[c, new Map([['ann', 1], ['bob', null]])]]));
+        expect(await hot.readSessionMembers(state.epoch, { allMembersOf: [], namedMembers: [{ conversationId: c, userId: 'bob' }, { conversationId: c, userId: 'zed' }] })).toEqual(
+          new Map([[c, new Map([['bob', null]])]]),
+        );
+        expect(await hot.readSessionRows(state.epoch, [{ userId: 'ann', conversationId: c }, { userId: 'zed', conversationId: c }])).toEqual(
+          new Map([[rowKey('ann', c), row('ann', [2, 3])]]),
+        );
+      });
+
+      it('readSessions: the rows of a user with their conversations, ready only once marked', async () => {
+        const state = await hot.reset();
+        await hot.apply(state, 1n, [], 200, writes(3, null));
+        expect(await hot.readSessions('ann')).toEqual({ ready: false, epoch: state.epoch, entries: [{ row: row('ann', null), conversation: conversation(3) }] });
+        await hot.markReady(state.epoch);
+        expect((await hot.readSessions('ann')).ready).toBe(true);
+        expect((await hot.readSessions('nobody')).entries).toEqual([]);
+      });
+
+      it('a forced reset leaves the session state of the old epoch behind', async () => {
+        const old = await hot.reset();
+        await hot.apply(old, 1n, [], 200, writes(3, [3]));
+        const fresh = await hot.reset({ force: true });
+        expect((await hot.readSessions('ann')).entries).toEqual([]);
+        expect(await hot.readSessionConversations(fresh.epoch, [c])).toEqual(new Map());
+      });
     });
   });
 }

@@ -2,13 +2,13 @@
 // change your per-conversation settings (mute, pin, hide).
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { listConversations } from '../../projections/index.js';
 import { identityOf, requestContext } from '../plugins/auth.js';
 import type { RouteContext } from '../routeContext.js';
 import { routeSchema } from '../routeSchema.js';
 import { Closed, ConversationId, ConversationParams, Limit, NoQuery, Nullable, Seq, UserId } from '../schemas/primitives.js';
 import { SessionRow } from '../schemas/resources.js';
 import type { TypeBoxProvider } from '../validation.js';
+import { sessionsReaderOf, SessionTiers, servedBy } from './sessionTiers.js';
 
 export const CONVERSATION_PAGE = { default: 50, max: 200 };
 const TAGS = ['conversations'];
@@ -21,9 +21,11 @@ const DirectConversation = Type.Object({
 });
 
 export const conversationRoutes =
-  ({ deps }: RouteContext): FastifyPluginAsync =>
+  (context: RouteContext): FastifyPluginAsync =>
   async (instance) => {
+    const { deps } = context;
     const app = instance.withTypeProvider<TypeBoxProvider>();
+    const sessions = sessionsReaderOf(context);
 
     app.post(
       '/conversations/direct',
@@ -49,17 +51,19 @@ export const conversationRoutes =
       {
         schema: routeSchema({
           summary: 'Your conversation list, most recent activity first',
+          description:
+            'The first page (no cursor) comes from the hot tier when it is ready and knows every row of the page, else from warm (PostgreSQL); later pages from warm. `tiers` and the X-Missive-Tiers header say which served.',
           tags: TAGS,
           querystring: Closed({
             limit: Type.Optional(Limit(CONVERSATION_PAGE)),
             cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })),
           }),
-          response: { 200: Type.Object({ items: Type.Array(SessionRow), nextCursor: Nullable(Type.String()) }) },
+          response: { 200: Type.Object({ items: Type.Array(SessionRow), nextCursor: Nullable(Type.String()), tiers: SessionTiers }) },
         }),
       },
-      async (request) => {
+      async (request, reply) => {
         const { limit = CONVERSATION_PAGE.default, cursor } = request.query;
-        return listConversations(deps.pool, identityOf(request).userId, { limit, cursor: cursor ?? null });
+        return servedBy(reply, await sessions.list(identityOf(request).userId, { limit, cursor: cursor ?? null }));
       },
     );
 

@@ -27,7 +27,7 @@ const SESSION_SELECT = `
 
 type SessionRecord = Omit<SessionRow, 'updatedAt'> & { activity: Date | null };
 
-const EPOCH_ISO = new Date(0).toISOString();
+export const EPOCH_ISO = new Date(0).toISOString();
 
 function toSessionRow(record: SessionRecord): SessionRow {
   const { activity, ...rest } = record;
@@ -39,7 +39,7 @@ interface ListCursor {
   id: string;
 }
 
-const encodeCursor = (cursor: ListCursor): string => Buffer.from(JSON.stringify([cursor.at, cursor.id]), 'utf8').toString('base64url');
+export const encodeCursor = (cursor: ListCursor): string => Buffer.from(JSON.stringify([cursor.at, cursor.id]), 'utf8').toString('base64url');
 
 function decodeCursor(cursor: string): ListCursor {
   try {
