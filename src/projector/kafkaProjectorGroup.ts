@@ -72,21 +72,36 @@ export function createKafkaProjectorGroup(options: KafkaProjectorGroupOptions): 
     return transitions;
   }
 
-  return {
-    async start() {
-      if (consumer) return;
-      const c = kafka.consumer({
-        groupId: options.groupId ?? DEFAULT_PROJECTOR_GROUP,
-        sessionTimeout,
-        heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-        rebalanceTimeout: 30_000,
-      });
-      c.on(c.events.GROUP_JOIN, (event) => void reassign(event.payload.memberAssignment[topic] ?? []));
-      // A crash kafkajs will not restart from leaves this worker out of the group: stop applying.
-      c.on(c.events.CRASH, (event) => {
-        if (!event.payload.restart) void reassign([]);
-      });
-      c.on(c.events.STOP, () => void reassign([]));
+  let stopped = true;
+  let rejoinTimer: NodeJS.Timeout | undefined;
+  let rejoinFailures = 0;
+  /** A rejoin in progress (stop() waits for it, so no consumer outlives the worker). */
+  let rejoining: Promise<void> = Promise.resolve();
+
+  /** Joins the group with a fresh consumer; throws when the broker cannot be reached (the caller retries). */
+  async function join(): Promise<void> {
+    const c = kafka.consumer({
+      groupId: options.groupId ?? DEFAULT_PROJECTOR_GROUP,
+      sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+      rebalanceTimeout: 30_000,
+    });
+    c.on(c.events.GROUP_JOIN, (event) => {
+      rejoinFailures = 0;
+      void reassign(event.payload.memberAssignment[topic] ?? []);
+    });
+    // A crash kafkajs will not restart from leaves this worker out of the group: stop applying, and
+    // join again with a new consumer until it works. kafkajs gives up for good once its own retries
+    // (about 10 s) are spent, e.g. while a broker restarts; without this the worker would never apply
+    // anything again (found by test/faults/kafkaRestart.faults.spec.ts).
+    c.on(c.events.CRASH, (event) => {
+      if (event.payload.restart) return;
+      void reassign([]);
+      if (consumer === c) scheduleRejoin(c);
+    });
+    c.on(c.events.STOP, () => void reassign([]));
+    consumer = c;
+    try {
       await c.connect();
       await c.subscribe({ topics: [topic], fromBeginning: false });
       await c.run({
@@ -94,10 +109,51 @@ export function createKafkaProjectorGroup(options: KafkaProjectorGroupOptions): 
           runner?.notify();
         },
       });
-      consumer = c;
+    } catch (error) {
+      if (consumer === c) consumer = undefined;
+      await c.disconnect().catch(() => {});
+      throw error;
+    }
+  }
+
+  function scheduleRejoin(crashed: Consumer): void {
+    if (stopped || rejoinTimer) return;
+    rejoinFailures += 1;
+    const delay = Math.min(500 * 2 ** Math.min(rejoinFailures - 1, 4), 5_000);
+    logger.warn({ attempt: rejoinFailures, delayMs: delay }, 'projector left its consumer group (its consumer crashed for good); joining again');
+    rejoinTimer = setTimeout(() => {
+      rejoinTimer = undefined;
+      rejoining = (async () => {
+        if (consumer === crashed) consumer = undefined;
+        await crashed.disconnect().catch(() => {});
+        if (stopped) return;
+        try {
+          await join();
+        } catch (error) {
+          logger.warn({ err: error, attempt: rejoinFailures }, 'projector could not join its consumer group yet');
+          scheduleRejoin(crashed);
+        }
+      })();
+    }, delay);
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      try {
+        await join();
+      } catch (error) {
+        stopped = true;
+        throw error;
+      }
     },
 
     async stop() {
+      stopped = true;
+      clearTimeout(rejoinTimer);
+      rejoinTimer = undefined;
+      await rejoining;
       const c = consumer;
       consumer = undefined;
       await c?.disconnect();
