@@ -2,6 +2,7 @@
 // (database, Redis, failpoints, roles), killed with SIGKILL or left to die at a failpoint, restarted on
 // the same database. Counts the failpoints that fired from the markers the child writes to stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { FAILPOINT_EXIT_CODE, FAILPOINT_MARKER } from '../../../src/failpoints/failpoints.js';
 
@@ -44,6 +45,8 @@ export interface ServeOptions {
   roles?: string;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Also append everything the child writes (stdout and stderr) to this file, for a post-mortem. */
+  logFile?: string;
 }
 
 export async function startServe(options: ServeOptions): Promise<ServeChild> {
@@ -68,6 +71,12 @@ export async function startServe(options: ServeOptions): Promise<ServeChild> {
   });
   let stderr = '';
   let stdout = '';
+  if (options.logFile) {
+    const file = fs.createWriteStream(options.logFile, { flags: 'a' });
+    child.stdout!.on('data', (d) => file.write(d));
+    child.stderr!.on('data', (d) => file.write(d));
+    child.once('exit', () => file.end());
+  }
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => {
     // Keep only the tail: request logs can be long.
