@@ -1,7 +1,7 @@
 // `missive replay` run as a child process: each filter prints exactly the expected NDJSON lines
 // (replayInput.int.spec.ts covers a closed pipe and bad input).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toJsonEnvelope } from '../../src/cli/eventEnvelope.js';
+import { toJsonEnvelope } from '../../src/store/jsonEnvelope.js';
 import type { RecordedEvent } from '../../src/store/eventStore.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';

@@ -1,7 +1,7 @@
 // `missive replay` as a child process at its edges: a reader that closes the pipe early (`| head`)
 // ends it quietly with exit 0, and bad input exits 2 with a message, no output and no change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toJsonEnvelope } from '../../src/cli/eventEnvelope.js';
+import { toJsonEnvelope } from '../../src/store/jsonEnvelope.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { linesOf, runMissive, runPipeline } from './cliProcess.js';

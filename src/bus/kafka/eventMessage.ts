@@ -3,6 +3,7 @@
 // position, type and event id (consumers can route and deduplicate without parsing the value);
 // value = the whole envelope as JSON, bigints as decimal strings.
 import type { RecordedEvent } from '../../store/eventStore.js';
+import { fromJsonEnvelope, toJsonEnvelope, type JsonEnvelope } from '../../store/jsonEnvelope.js';
 
 export const HEADER_GLOBAL_POSITION = 'globalPosition';
 export const HEADER_TYPE = 'type';
@@ -15,16 +16,7 @@ export interface EventMessage {
 }
 
 export function encodeEventMessage(event: RecordedEvent): EventMessage {
-  const value = JSON.stringify({
-    eventId: event.eventId,
-    type: event.type,
-    streamId: event.streamId,
-    streamPosition: event.streamPosition,
-    globalPosition: event.globalPosition.toString(),
-    recordedAt: event.recordedAt.toISOString(),
-    data: event.data,
-    metadata: event.metadata,
-  });
+  const value = JSON.stringify(toJsonEnvelope(event));
   return {
     key: event.streamId,
     value,
@@ -38,8 +30,7 @@ export function encodeEventMessage(event: RecordedEvent): EventMessage {
 
 /** The envelope back from a message's value (kafkajs hands values and headers over as Buffers). */
 export function decodeEventMessage(value: Buffer | string): RecordedEvent {
-  const raw = JSON.parse(value.toString()) as Omit<RecordedEvent, 'globalPosition' | 'recordedAt'> & { globalPosition: string; recordedAt: string };
-  return { ...raw, globalPosition: BigInt(raw.globalPosition), recordedAt: new Date(raw.recordedAt) };
+  return fromJsonEnvelope(JSON.parse(value.toString()) as JsonEnvelope);
 }
 
 /** A message's global position from its header (undefined when the header is missing). */

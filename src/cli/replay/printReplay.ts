@@ -1,7 +1,7 @@
 // Runs a validated replay query against the configured store and prints NDJSON to stdout.
 import { loadConfig } from '../../config/config.js';
 import { withCliContext } from '../cliContext.js';
-import { toJsonEnvelope } from '../eventEnvelope.js';
+import { toJsonEnvelope } from '../../store/jsonEnvelope.js';
 import { createLineOutput } from '../lineOutput.js';
 import { replayEvents } from './replayEvents.js';
 import type { ReplayQuery } from './replayQuery.js';
