@@ -20,7 +20,8 @@
 export const HOT_LAYOUT = '2';
 
 /**
- * KEYS[1] meta. ARGV: force ('1'|'0'), new epoch, layout. Returns epoch, checkpoint, ready, and '1'
+ * KEYS[1] meta. ARGV: force ('1'|'0'), proposed epoch (the clock), layout. Returns epoch (greater than
+ * the replaced state's), checkpoint, ready, and '1'
  * when it replaced an existing state (its keys are then swept by the caller).
  */
 export const RESET = `
@@ -30,9 +31,15 @@ if ARGV[1] ~= '1' and layout == ARGV[3] then
   return {meta[1], meta[2], meta[3], '0'}
 end
 local replaced = redis.call('EXISTS', KEYS[1]) == 1 and '1' or '0'
+-- The clock proposes the epoch, but a reset within the same millisecond (or after a clock step back)
+-- must still get a new one: writers of the old epoch are told apart by it.
+local epoch = tonumber(ARGV[2])
+local previous = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '')
+if previous and previous >= epoch then epoch = previous + 1 end
+epoch = string.format('%.0f', epoch)
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'checkpoint', '0', 'ready', '0', 'layout', ARGV[3])
-return {ARGV[2], '0', '0', replaced}`;
+redis.call('HSET', KEYS[1], 'epoch', epoch, 'checkpoint', '0', 'ready', '0', 'layout', ARGV[3])
+return {epoch, '0', '0', replaced}`;
 
 /** Trims conversation c of epoch base to its newest maxItems (shared by APPLY and TRIM). */
 const TRIM_TO = `

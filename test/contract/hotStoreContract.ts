@@ -170,6 +170,12 @@ export function describeHotStoreContract(name: string, setup: () => Promise<HotC
       expect(await hot.apply(old, 5n, [put(c, message(2))], 200)).toBe(false);
     });
 
+    it('gives every forced reset a new epoch, even several within one millisecond', async () => {
+      const epochs: number[] = [];
+      for (let i = 0; i < 20; i++) epochs.push((await hot.reset({ force: true })).epoch);
+      for (let i = 1; i < epochs.length; i++) expect(epochs[i]).toBeGreaterThan(epochs[i - 1]!);
+    });
+
     describe('session state', () => {
       const conversation = (lastSeq: number): HotConversationState => ({
         heads: { conversationId: c, kind: 'group', name: 'g', directMembers: null, lastSeq, lastMessage: null, updatedAt: new Date(T0).toISOString(), dissolved: false },
