@@ -188,10 +188,19 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await Promise.all(
         projections.map(async (def) => {
           let checkpoint: Checkpoint | null = await readyCheckpoint(def);
+          let heldBackAttempts = 0;
           for (;;) {
             const outcome = await step(def, checkpoint, maxBatch);
-            if (outcome.idle) return;
             checkpoint = outcome.checkpoint ?? (await readyCheckpoint(def));
+            if (!outcome.idle) {
+              heldBackAttempts = 0;
+              continue;
+            }
+            if (!outcome.heldBack) return;
+            // Committed events wait behind an open transaction (an autovacuum, a slow append):
+            // "caught up" must include them, so wait for it, but not forever and never silently.
+            if (heldBackAttempts * 100 > CATCH_UP_FENCE_TIMEOUT_MS) throw new ProjectionStateError(`Projection ${def.name}: committed events still held back by an open transaction after ${CATCH_UP_FENCE_TIMEOUT_MS} ms`);
+            await new Promise((resolve) => setTimeout(resolve, heldBackDelayMs(heldBackAttempts++, 100)));
           }
         }),
       );
