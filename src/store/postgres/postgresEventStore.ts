@@ -1,5 +1,5 @@
 // The PostgreSQL EventStore: appends through missive_append (append.ts), reads below the oldest open
-// transaction (reads.ts), and subscriptions woken three ways: at once by appends through this
+// transaction that could append (reads.ts, migrations/004), and subscriptions woken three ways: at once by appends through this
 // instance, by LISTEN/NOTIFY for appends from other processes, and by polling as the safety net.
 // The pool belongs to the caller: close() stops subscriptions and the listener, not the pool.
 import type pg from 'pg';
