@@ -154,3 +154,41 @@ describe('round trips per pull', () => {
     for (const [, now] of Object.values(counts)) expect(now).toBe(1);
   });
 });
+
+describe('the prepared statement across a projection swap', () => {
+  let fx: ProjectionFixture;
+  beforeAll(async () => {
+    fx = await createProjectionFixture();
+  });
+  afterAll(async () => fx.close());
+
+  it('reads the schema that holds the name now, not the one it was planned against', async () => {
+    const [ann, bob, c] = [newId(), newId(), newId()];
+    await fx.runner.catchUp();
+    const start = (await getDelta(fx.db.pool, bob, null, 10)).nextCursor;
+    await fx.log.direct(c, ann, bob);
+    await fx.log.send(c, ann, 'hi');
+    await fx.runner.catchUp();
+    const client = await fx.db.pool.connect();
+    const other = await fx.db.pool.connect();
+    try {
+      // Past PostgreSQL's five custom plans: the connection holds a generic plan now.
+      for (let i = 0; i < 8; i++) expect((await getDelta(client, bob, start, 10)).items).toHaveLength(2);
+      // What a rebuild's swap does (rebuild.ts): the live schema renamed away, another one renamed in.
+      await other.query(`CREATE SCHEMA proj_inbox_empty`);
+      for (const t of ['entries', 'member_periods', 'fanout_modes']) {
+        await other.query(`CREATE TABLE proj_inbox_empty.${t} (LIKE proj_inbox.${t} INCLUDING ALL)`);
+      }
+      await other.query(`BEGIN; ALTER SCHEMA proj_inbox RENAME TO proj_inbox_live; ALTER SCHEMA proj_inbox_empty RENAME TO proj_inbox; COMMIT`);
+      try {
+        expect((await getDelta(client, bob, start, 10)).items).toEqual([]);
+      } finally {
+        await other.query(`BEGIN; DROP SCHEMA proj_inbox CASCADE; ALTER SCHEMA proj_inbox_live RENAME TO proj_inbox; COMMIT`);
+      }
+      expect((await getDelta(client, bob, start, 10)).items).toHaveLength(2);
+    } finally {
+      client.release();
+      other.release();
+    }
+  });
+});
