@@ -7,7 +7,7 @@ import { tenQueryDelta } from '../sync/tenQueryDelta.js';
 // (test/projections/sync/tenQueryDelta.ts), alternating pull for pull so both see the same machine
 // load. The data is the `sync` bench's (bench/scenarios/sync.ts): readers of a small group that got
 // 510 messages since their token, pulling pages of 1, 50 and 500; once in write fan-out (inbox rows),
-// once with the group in read fan-out (its timeline). The floor asserted is loose (a shared machine);
+// once with the group in read fan-out (its timeline). The bound asserted is loose (twice the former median: a shared machine);
 // the percentiles are printed for the record.
 const READERS = 20;
 const MESSAGES = 510;
@@ -53,7 +53,7 @@ for (const mode of ['write', 'read'] as const) {
         }
         lines.push(`${k} items: ten-query ${summary(times.ten)}; one statement ${summary(times.one)}`);
         const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-        expect(median(times.one)).toBeLessThan(median(times.ten) * 1.5);
+        expect(median(times.one)).toBeLessThan(median(times.ten) * 2); // loose: a shared machine
       }
       console.log(`sync pull latency in process, ${mode} fan-out:\n  ${lines.join('\n  ')}`);
     });
