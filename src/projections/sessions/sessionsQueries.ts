@@ -10,8 +10,11 @@ import { effectiveUnreadSql } from './unreadSql.js';
 const ROWS = tableIn(SESSIONS_SCHEMA, 'rows');
 const CONVERSATIONS = tableIn(SESSIONS_SCHEMA, 'conversations');
 
-/** A departed member's row shows what they last saw (frozen_*), an active one the live heads. */
-const SESSION_SELECT = `
+/**
+ * A departed member's row shows what they last saw (frozen_*), an active one the live heads. Also
+ * spliced into the sync delta's one statement (sync/getDelta.ts), which maps its columns with toSessionRow.
+ */
+export const SESSION_SELECT = `
   SELECT r.conversation_id AS "conversationId",
          c.kind,
          CASE WHEN c.kind = 'direct'
@@ -25,11 +28,11 @@ const SESSION_SELECT = `
          r.muted, r.pinned, r.hidden, r.active, c.dissolved
     FROM ${ROWS} r JOIN ${CONVERSATIONS} c ON c.conversation_id = r.conversation_id`;
 
-type SessionRecord = Omit<SessionRow, 'updatedAt'> & { activity: Date | null };
+export type SessionRecord = Omit<SessionRow, 'updatedAt'> & { activity: Date | null };
 
 export const EPOCH_ISO = new Date(0).toISOString();
 
-function toSessionRow(record: SessionRecord): SessionRow {
+export function toSessionRow(record: SessionRecord): SessionRow {
   const { activity, ...rest } = record;
   return { ...rest, lastSeq: rest.lastSeq ?? 0, updatedAt: activity ? activity.toISOString() : EPOCH_ISO };
 }
