@@ -5,16 +5,22 @@ import type { EventStore, RecordedEvent } from '../store/eventStore.js';
 import { advanceCheckpointSql, type Checkpoint } from './checkpoints.js';
 import type { ProjectionDefinition } from './definition.js';
 import { NO_FAILPOINTS, type Failpoints } from '../failpoints/failpoints.js';
+import { NO_APPENDS_APPLICATION_NAME } from '../store/postgres/sql.js';
+
+// A projection transaction writes read models, never events: saying so lets readers of the global
+// order (this projector's own followers included) read past it while it is open (migrations/004).
+const BEGIN = `BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL application_name TO '${NO_APPENDS_APPLICATION_NAME}'`;
 
 /**
  * Runs `work` in a transaction on a pooled client. Commits do not wait for the WAL flush: a read
  * model's rows and checkpoint are lost or kept together in a crash, and lost batches are simply
- * applied again from the log, so durability per commit would only cost time.
+ * applied again from the log, so durability per commit would only cost time. The transaction is
+ * marked as never appending events (see BEGIN).
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T | null>): Promise<T | null> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
+    await client.query(BEGIN);
     const result = await work(client);
     await client.query(result === null ? 'ROLLBACK' : 'COMMIT');
     return result;
@@ -42,11 +48,9 @@ export async function applyLiveBatch(
 ): Promise<Checkpoint | null> {
   const client = await pool.connect();
   try {
-    // BEGIN, the commit mode and the checkpoint's compare-and-set in one round trip (a simple query
-    // of three statements; the values are inlined as literals, the name escaped).
-    const results = (await client.query(
-      `BEGIN; SET LOCAL synchronous_commit TO off; ${advanceCheckpointSql(client, checkpoint, to)}`,
-    )) as unknown as pg.QueryResult[];
+    // BEGIN (with its commit mode and no-appends mark, before the first write) and the checkpoint's
+    // compare-and-set in one round trip: one simple query, the values inlined as literals, the name escaped.
+    const results = (await client.query(`${BEGIN}; ${advanceCheckpointSql(client, checkpoint, to)}`)) as unknown as pg.QueryResult[];
     if (results.at(-1)?.rowCount !== 1) {
       await client.query('ROLLBACK');
       return null;

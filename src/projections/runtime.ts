@@ -59,15 +59,15 @@ const CATCH_UP_FENCE_TIMEOUT_MS = 10_000;
 /**
  * Waits until every transaction that was running when called has ended. A PostgreSQL event store
  * shows the global order only below the oldest open transaction (DESIGN.md §10), so an event
- * committed before catchUp() may stay invisible while an older transaction is open anywhere in the
- * cluster; after this wait, everything committed before the call is readable.
+ * committed before catchUp() may stay invisible while an older transaction that could append is
+ * open (migrations/004); after this wait, everything committed before the call is readable.
  */
 async function waitForEarlierTransactions(pool: pg.Pool): Promise<void> {
   const started = await pool.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax');
   const xmax = started.rows[0]!.xmax;
   const deadline = Date.now() + CATCH_UP_FENCE_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const now = await pool.query<{ passed: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS passed', [xmax]);
+    const now = await pool.query<{ passed: boolean }>('SELECT missive_read_fence() >= $1::xid8 AS passed', [xmax]);
     if (now.rows[0]!.passed) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -188,10 +188,19 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await Promise.all(
         projections.map(async (def) => {
           let checkpoint: Checkpoint | null = await readyCheckpoint(def);
+          let heldBackAttempts = 0;
           for (;;) {
             const outcome = await step(def, checkpoint, maxBatch);
-            if (outcome.idle) return;
             checkpoint = outcome.checkpoint ?? (await readyCheckpoint(def));
+            if (!outcome.idle) {
+              heldBackAttempts = 0;
+              continue;
+            }
+            if (!outcome.heldBack) return;
+            // Committed events wait behind an open transaction (an autovacuum, a slow append):
+            // "caught up" must include them, so wait for it, but not forever and never silently.
+            if (heldBackAttempts * 100 > CATCH_UP_FENCE_TIMEOUT_MS) throw new ProjectionStateError(`Projection ${def.name}: committed events still held back by an open transaction after ${CATCH_UP_FENCE_TIMEOUT_MS} ms`);
+            await new Promise((resolve) => setTimeout(resolve, heldBackDelayMs(heldBackAttempts++, 100)));
           }
         }),
       );

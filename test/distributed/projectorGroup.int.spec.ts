@@ -12,18 +12,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureEventsTopic } from '../../src/bus/kafka/kafkaClient.js';
 import { createKafkaPublisher } from '../../src/bus/kafka/kafkaPublisher.js';
-import { ALL_PROJECTIONS, ensureProjectionSchemas, readCheckpoints, verifyProjection } from '../../src/projections/index.js';
+import { ALL_PROJECTIONS, ensureProjectionSchemas, readCheckpoints } from '../../src/projections/index.js';
 import { createRelay, type Relay } from '../../src/relay/relay.js';
 import type { EventStore } from '../../src/store/eventStore.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
-import { expectedViews } from '../oracle/expectedViews.js';
 import { historyOf, scriptArbitrary } from '../oracle/generators.js';
-import { computeOracle } from '../oracle/oracle.js';
-import { appendHistory, readWholeLog, type HistoryAppend } from '../support/history.js';
+import { appendHistory, type HistoryAppend } from '../support/history.js';
 import { KAFKA_SKIP_REASON, testKafkaBrokers, uniqueTopic } from '../support/kafka.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { readWorldViews, startSyncWalker } from '../support/projectionViews.js';
-import { expectSyncComplete } from '../support/syncExpectations.js';
+import { startSyncWalker } from '../support/projectionViews.js';
+import { expectConvergedWithLog } from '../support/convergence.js';
 
 const brokers = testKafkaBrokers();
 if (!brokers) console.warn(KAFKA_SKIP_REASON);
@@ -155,19 +153,6 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what: stri
     for (const worker of workers) await kill(worker);
     expect(second.stderr() + third_.stderr()).not.toMatch(/error/);
 
-    const inbox = await db.pool.query<{ user_id: string; entries: number; first: number; last: number }>(
-      'SELECT user_id, count(*)::int AS entries, min(inbox_seq)::int AS first, max(inbox_seq)::int AS last FROM proj_inbox.entries GROUP BY user_id',
-    );
-    expect(inbox.rows.length).toBeGreaterThan(0);
-    for (const row of inbox.rows) expect({ user: row.user_id, first: row.first, last: row.last }).toEqual({ user: row.user_id, first: 1, last: row.entries });
-    for (const name of NAMES) {
-      expect(await verifyProjection({ pool: db.pool, store, fanoutLimit: FANOUT_LIMIT }, name), `${name} differs from a rebuild`).toEqual([]);
-    }
-    const oracle = computeOracle(await readWholeLog(store));
-    expect(await readWorldViews(db.pool, { users, conversationIds })).toEqual(expectedViews(oracle, users, conversationIds));
-    for (const walker of walkers) {
-      await walker.pull(7);
-      expectSyncComplete(walker, oracle.users.get(walker.userId)?.syncItems ?? [], oracle.users.get(walker.userId));
-    }
+    await expectConvergedWithLog({ pool: db.pool, store, fanoutLimit: FANOUT_LIMIT, projections: NAMES, users, conversationIds, walkers });
   }, 150_000);
 });

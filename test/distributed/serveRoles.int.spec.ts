@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linesOf, runMissive, startMissive, type RunningCli } from '../cli/cliProcess.js';
 import { freePort } from '../support/globalSetup.js';
-import { KAFKA_SKIP_REASON, readWholeTopic, testKafka, testKafkaBrokers, uniqueTopic } from '../support/kafka.js';
+import { distributedServeEnv, KAFKA_SKIP_REASON, readWholeTopic, testKafka, testKafkaBrokers, uniqueTopic } from '../support/kafka.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const brokers = testKafkaBrokers();
@@ -42,16 +42,7 @@ describe('missive serve --role: configuration errors', () => {
   it('an api+gateway node and a relay+projector node serve one conversation together', async () => {
     const topic = uniqueTopic('serve-roles');
     const port = await freePort();
-    const shared = {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: brokers!.join(','),
-      MISSIVE_KAFKA_TOPIC: topic,
-      MISSIVE_KAFKA_PARTITIONS: '4',
-      MISSIVE_KAFKA_GROUP: `group-${topic}`,
-      MISSIVE_DEV_AUTH: 'true',
-      MISSIVE_JWT_SECRET: 'serve-roles-test-secret-0123456789',
-      MISSIVE_LOG_LEVEL: 'info',
-    };
+    const shared = distributedServeEnv({ databaseUrl: db.url, brokers: brokers!, topic, jwtSecret: 'serve-roles-test-secret-0123456789' });
     const worker = startMissive(['serve', '--role', 'relay,projector'], { ...shared, PORT: '0' });
     nodes.push(worker);
     const api = startMissive(['serve', '--role', 'api,gateway'], { ...shared, PORT: String(port) });

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMissive, type RunningCli } from '../cli/cliProcess.js';
 import { freePort } from '../support/globalSetup.js';
-import { KAFKA_SKIP_REASON, testKafkaBrokers, uniqueTopic } from '../support/kafka.js';
+import { distributedServeEnv, KAFKA_SKIP_REASON, testKafkaBrokers, uniqueTopic } from '../support/kafka.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const brokers = testKafkaBrokers();
@@ -56,16 +56,7 @@ interface SyncItem {
 
   it('every member ends with every message exactly once in seq order, and exact unread counts', async () => {
     const topic = uniqueTopic('e2e');
-    const env = {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: brokers!.join(','),
-      MISSIVE_KAFKA_TOPIC: topic,
-      MISSIVE_KAFKA_PARTITIONS: '4',
-      MISSIVE_KAFKA_GROUP: `group-${topic}`,
-      MISSIVE_DEV_AUTH: 'true',
-      MISSIVE_JWT_SECRET: 'distributed-e2e-secret-0123456789',
-      MISSIVE_LOG_LEVEL: 'info',
-    };
+    const env = distributedServeEnv({ databaseUrl: db.url, brokers: brokers!, topic, jwtSecret: 'distributed-e2e-secret-0123456789' });
     const [portA, portB] = [await freePort(), await freePort()];
     const start = (name: string, roles: string, port = 0) => nodes.set(name, startMissive(['serve', '--role', roles], { ...env, PORT: String(port), MISSIVE_NODE_ID: name }));
     start('relay', 'relay');

@@ -3,8 +3,8 @@
 // promise one level up, for the live projection runner: while an append to a group stays uncommitted,
 // appends to other streams commit after it, and no projection may move its checkpoint past the held
 // event (it would skip it for good). Once it commits, every projection has it, in its place.
-// In the fault suite, not `npm test`: the held transaction holds back event-store reads in every database
-// of the shared PostgreSQL (the fence is cluster-wide), which would disturb the test files running beside it.
+// It stays in the fault suite beside the other fault scenarios; since migrations/004 the held transaction
+// holds back reads only in its own database, so it no longer disturbs test files running beside it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/domain/events.js';

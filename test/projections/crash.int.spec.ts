@@ -9,16 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_PROJECTIONS, ensureProjectionSchemas, readCheckpoints, verifyProjection } from '../../src/projections/index.js';
+import { ALL_PROJECTIONS, ensureProjectionSchemas, readCheckpoints } from '../../src/projections/index.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import type { EventStore } from '../../src/store/eventStore.js';
-import { expectedViews } from '../oracle/expectedViews.js';
 import { historyOf, scriptArbitrary } from '../oracle/generators.js';
-import { computeOracle } from '../oracle/oracle.js';
-import { appendHistory, readWholeLog, type HistoryAppend } from '../support/history.js';
+import { appendHistory, type HistoryAppend } from '../support/history.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { readWorldViews, startSyncWalker } from '../support/projectionViews.js';
-import { expectSyncComplete } from '../support/syncExpectations.js';
+import { startSyncWalker } from '../support/projectionViews.js';
+import { expectConvergedWithLog } from '../support/convergence.js';
 
 const FANOUT_LIMIT = 3;
 /** Small batches: many commits per second, so a kill often lands inside one. */
@@ -110,20 +108,6 @@ describe('projector killed at random moments', () => {
     // Kills landed while work was pending (else this test would prove little).
     expect(killsWhileBehind, 'kills that interrupted a projector with work pending').toBeGreaterThanOrEqual(3);
 
-    // inboxSeq is consecutive per user (1..n): a repeated batch would leave a duplicate or a hole.
-    const inbox = await db.pool.query<{ user_id: string; entries: number; first: number; last: number }>(
-      'SELECT user_id, count(*)::int AS entries, min(inbox_seq)::int AS first, max(inbox_seq)::int AS last FROM proj_inbox.entries GROUP BY user_id',
-    );
-    expect(inbox.rows.length).toBeGreaterThan(0);
-    for (const row of inbox.rows) expect({ user: row.user_id, first: row.first, last: row.last }).toEqual({ user: row.user_id, first: 1, last: row.entries });
-    for (const name of PROJECTION_NAMES) {
-      expect(await verifyProjection({ pool: db.pool, store, fanoutLimit: FANOUT_LIMIT }, name), `${name} differs from a rebuild`).toEqual([]);
-    }
-    const oracle = computeOracle(await readWholeLog(store));
-    expect(await readWorldViews(db.pool, { users, conversationIds })).toEqual(expectedViews(oracle, users, conversationIds));
-    for (const walker of walkers) {
-      await walker.pull(7);
-      expectSyncComplete(walker, oracle.users.get(walker.userId)?.syncItems ?? [], oracle.users.get(walker.userId));
-    }
+    await expectConvergedWithLog({ pool: db.pool, store, fanoutLimit: FANOUT_LIMIT, projections: PROJECTION_NAMES, users, conversationIds, walkers });
   }, 60_000);
 });

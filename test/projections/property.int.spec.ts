@@ -34,6 +34,23 @@ const scenarioArbitrary = fc.record({
   pagesBetweenParts: fc.integer({ min: 0, max: 3 }),
 });
 
+/** The paths where an assertion's actual and expected differ (at most 20), else its message. */
+function describeMismatch(error: unknown): string {
+  const { actual, expected, message } = (error ?? {}) as { actual?: unknown; expected?: unknown; message?: string };
+  if (actual === undefined && expected === undefined) return String(message ?? error);
+  const found: string[] = [];
+  const walk = (a: unknown, e: unknown, path: string): void => {
+    if (found.length >= 20) return;
+    if (a !== null && e !== null && typeof a === 'object' && typeof e === 'object') {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(e)])) walk((a as Record<string, unknown>)[key], (e as Record<string, unknown>)[key], `${path}.${key}`);
+    } else if (!Object.is(a, e)) {
+      found.push(`${path}: actual ${JSON.stringify(a, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))} expected ${JSON.stringify(e, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    }
+  };
+  walk(actual, expected, '');
+  return `${String(message).split('\n')[0]}\n${found.join('\n')}`;
+}
+
 type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 /**
@@ -137,6 +154,8 @@ describe('projections equal the oracle computed from the log', () => {
     if (outcome.failed) {
       const scenario = outcome.counterexample![0]!;
       console.error(`Projection property failed (seed ${outcome.seed}, path ${outcome.counterexamplePath}); shrunk scenario:\n${fc.stringify(scenario)}`);
+      // The failure as it happened, in case a replay passes (a timing-dependent fault).
+      console.error(`Failure: ${describeMismatch(outcome.errorInstance)}`);
       // Replayed outside fast-check so the assertion shows its full diff.
       await checkScenario(scenario);
       expect.fail(`the counterexample passed when replayed: ${String(outcome.errorInstance)}`);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { APPEND_SQL, NO_APPENDS_APPLICATION_NAME } from '../../src/store/postgres/sql.js';
 import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError, type EventStore } from '../../src/store/eventStore.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import { InvalidStoreRequestError } from '../../src/store/memory/requestChecks.js';
@@ -104,6 +106,71 @@ describe('PostgreSQL event store specifics', () => {
       await follower.close();
       await writer.close();
     }
+  });
+
+  // The fence waits only for transactions that could still append here (migrations/004).
+  describe('the read fence', () => {
+    async function withOpenTransaction<T>(client: pg.ClientBase, begin: string, body: () => Promise<T>): Promise<T> {
+      await client.query(begin);
+      await client.query('SELECT pg_current_xact_id()');
+      try {
+        return await body();
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+
+    async function readsRightAway(store: ReturnType<typeof createPostgresEventStore>, prefix: string): Promise<boolean> {
+      const before = await store.headPosition();
+      await store.append(`${prefix}-fence`, [newEvent()], 'any');
+      const page = await store.readAll({ after: before });
+      return page.events.some((e) => e.streamId === `${prefix}-fence`);
+    }
+
+    it('holds back committed events while a transaction of this database is open', async () => {
+      const store = createPostgresEventStore({ pool: db.pool, notify: false });
+      const blocker = await db.pool.connect();
+      try {
+        const seen = await withOpenTransaction(blocker, 'BEGIN', () => readsRightAway(store, uniquePrefix()));
+        expect(seen).toBe(false);
+      } finally {
+        blocker.release();
+        await store.close();
+      }
+    });
+
+    it('does not wait for a transaction open in another database of the same server', async () => {
+      const other = await createTestDatabase({ migrate: false });
+      const store = createPostgresEventStore({ pool: db.pool, notify: false });
+      const blocker = await other.pool.connect();
+      try {
+        const seen = await withOpenTransaction(blocker, 'BEGIN', () => readsRightAway(store, uniquePrefix()));
+        expect(seen).toBe(true);
+      } finally {
+        blocker.release();
+        await store.close();
+        await other.drop();
+      }
+    });
+
+    it('does not wait for a transaction marked as never appending, and refuses an append inside one', async () => {
+      const store = createPostgresEventStore({ pool: db.pool, notify: false });
+      const blocker = await db.pool.connect();
+      const marked = `BEGIN; SET LOCAL application_name TO '${NO_APPENDS_APPLICATION_NAME}'`;
+      try {
+        const seen = await withOpenTransaction(blocker, marked, () => readsRightAway(store, uniquePrefix()));
+        expect(seen).toBe(true);
+        await blocker.query(marked);
+        const refused = await blocker
+          .query(APPEND_SQL, [`${uniquePrefix()}-marked`, JSON.stringify([{ eventId: randomUUID(), type: 'T', data: {}, metadata: {} }]), 'any', null, false])
+          .then(() => null, (error: { code?: string }) => error.code);
+        await blocker.query('ROLLBACK');
+        expect(refused).toBe('MS003');
+      } finally {
+        blocker.release();
+        await store.close();
+      }
+    });
   });
 
   async function appendConcurrently(store: EventStore, prefix: string): Promise<void> {

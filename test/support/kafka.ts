@@ -13,6 +13,20 @@ export const testKafkaBrokers = (): string[] | undefined => process.env['KAFKA_B
 
 export const uniqueTopic = (name: string): string => `test.${name}.${randomUUID().slice(0, 8)}`;
 
+/** The environment of `missive serve` nodes that share one database and one Kafka topic (4 partitions). */
+export function distributedServeEnv(options: { databaseUrl: string; brokers: string[]; topic: string; jwtSecret: string }): Record<string, string> {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    KAFKA_BROKERS: options.brokers.join(','),
+    MISSIVE_KAFKA_TOPIC: options.topic,
+    MISSIVE_KAFKA_PARTITIONS: '4',
+    MISSIVE_KAFKA_GROUP: `group-${options.topic}`,
+    MISSIVE_DEV_AUTH: 'true',
+    MISSIVE_JWT_SECRET: options.jwtSecret,
+    MISSIVE_LOG_LEVEL: 'info',
+  };
+}
+
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 export const testKafka = (brokers: string[]): Kafka => createKafka({ brokers, clientId: 'missive-test' }, quiet);
 

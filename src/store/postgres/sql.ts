@@ -5,8 +5,17 @@ import type { EventMetadata, RecordedEvent } from '../eventStore.js';
 /** The LISTEN/NOTIFY channel missive_append notifies (payload: the last new global position). */
 export const EVENTS_CHANNEL = 'missive_events';
 
-/** Rows whose transaction committed below every open transaction: see the migration's header. */
-const BELOW_OPEN_TRANSACTIONS = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+/**
+ * Rows whose transaction committed below every open transaction that could still append here: see
+ * migrations/001 and 004. The sub-select makes the fence an init plan, computed once per statement.
+ */
+const BELOW_OPEN_TRANSACTIONS = 'transaction_id < (SELECT missive_read_fence())';
+
+/**
+ * The application_name a transaction sets (SET LOCAL, before its first write) to promise it never
+ * appends events, so readers of the global order need not wait for it. Appending under it fails.
+ */
+export const NO_APPENDS_APPLICATION_NAME = 'missive:no-appends';
 
 const EVENT_COLUMNS = 'event_id, type, stream_id, stream_position, global_position, recorded_at, data, metadata';
 
