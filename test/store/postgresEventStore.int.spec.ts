@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { APPEND_SQL, NO_APPENDS_APPLICATION_NAME } from '../../src/store/postgres/sql.js';
-import { StoreUnavailableError } from '../../src/store/eventStore.js';
+import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError, type EventStore } from '../../src/store/eventStore.js';
 import { createPostgresEventStore } from '../../src/store/postgres/postgresEventStore.js';
 import { InvalidStoreRequestError } from '../../src/store/memory/requestChecks.js';
 import { freePort } from '../support/globalSetup.js';
@@ -173,20 +173,86 @@ describe('PostgreSQL event store specifics', () => {
     });
   });
 
-  it('keeps transaction id order equal to global position order under concurrent appends', async () => {
-    const store = createPostgresEventStore({ pool: db.pool, notify: false });
-    const prefix = uniquePrefix();
+  async function appendConcurrently(store: EventStore, prefix: string): Promise<void> {
     await Promise.all(Array.from({ length: 10 }, (_, w) => (async () => {
       for (let i = 0; i < 10; i++) await store.append(`${prefix}-${w}`, newEvents(1 + (i % 3)), 'any');
     })()));
-    const { rows } = await db.pool.query<{ inversions: number; shared: number }>(`
+  }
+
+  /** Over the events of `prefix`: position-order inversions of transaction ids, transactions shared by streams, transactions whose positions are not contiguous. */
+  async function transactionOrder(prefix: string): Promise<{ inversions: number; shared: number; split: number }> {
+    const { rows } = await db.pool.query<{ inversions: number; shared: number; split: number }>(`
       SELECT count(*) FILTER (WHERE transaction_id < previous)::int AS inversions,
-             count(*) FILTER (WHERE transaction_id = previous AND stream_id <> previous_stream)::int AS shared
+             count(*) FILTER (WHERE transaction_id = previous AND stream_id <> previous_stream)::int AS shared,
+             (count(DISTINCT transaction_id) - 1 - count(*) FILTER (WHERE transaction_id <> previous))::int AS split
         FROM (SELECT transaction_id, stream_id,
                      lag(transaction_id) OVER (ORDER BY global_position) AS previous,
                      lag(stream_id) OVER (ORDER BY global_position) AS previous_stream
-                FROM events) ordered`);
-    expect(rows[0]).toEqual({ inversions: 0, shared: 0 });
+                FROM events WHERE stream_id LIKE $1) ordered`, [`${prefix}-%`]);
+    return rows[0]!;
+  }
+
+  it('keeps transaction id order equal to global position order under concurrent appends', async () => {
+    const store = createPostgresEventStore({ pool: db.pool, notify: false, appendBatching: false });
+    const prefix = uniquePrefix();
+    await appendConcurrently(store, prefix);
+    expect(await transactionOrder(prefix)).toEqual({ inversions: 0, shared: 0, split: 0 });
+    await store.close();
+  });
+
+  it('group commit: a refused request in a batch (revision, foreign event id) fails alone; duplicates answer like missive_append', async () => {
+    const store = createPostgresEventStore({ pool: db.pool, notify: false, appendBatching: { maxInFlight: 1, maxBatch: 16 } });
+    const prefix = uniquePrefix();
+    const taken = newEvent();
+    await store.append(`${prefix}-owner`, [taken], 'no_stream');
+    const stored = newEvents(2);
+    await store.append(`${prefix}-dup`, stored, 'no_stream');
+    // The first append occupies the only slot; the next five queue and go as one batch.
+    const [, ok, stale, foreign, dup, fresh] = await Promise.allSettled([
+      store.append(`${prefix}-first`, [newEvent()], 'no_stream'),
+      store.append(`${prefix}-ok`, newEvents(3), 'no_stream'),
+      store.append(`${prefix}-owner`, [newEvent()], 5),
+      store.append(`${prefix}-foreign`, [newEvent(), taken], 'any'),
+      store.append(`${prefix}-dup`, stored, 7),
+      store.append(`${prefix}-fresh`, [newEvent()], 'any'),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    if (ok.status === 'fulfilled') {
+      expect(ok.value.nextExpectedRevision).toBe(2);
+      expect(ok.value.events.map((e) => [e.duplicate, e.record.streamPosition])).toEqual([[false, 0], [false, 1], [false, 2]]);
+    }
+    expect(stale.status === 'rejected' && stale.reason).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(stale.status === 'rejected' && (stale.reason as WrongExpectedRevisionError).actual).toBe(0);
+    expect(foreign.status === 'rejected' && foreign.reason).toBeInstanceOf(EventIdConflictError);
+    expect(dup.status).toBe('fulfilled');
+    if (dup.status === 'fulfilled') {
+      expect(dup.value.nextExpectedRevision).toBe(1);
+      expect(dup.value.events.every((e) => e.duplicate)).toBe(true);
+      expect(dup.value.events.map((e) => e.record.eventId)).toEqual(stored.map((e) => e.eventId));
+    }
+    expect(fresh.status).toBe('fulfilled');
+    expect(await store.readStream(`${prefix}-owner`)).toHaveLength(1);
+    expect(await store.readStream(`${prefix}-foreign`)).toHaveLength(0);
+    const batched = await db.pool.query<{ n: number }>(
+      `SELECT count(DISTINCT transaction_id)::int AS n FROM events WHERE stream_id IN ($1, $2)`, [`${prefix}-ok`, `${prefix}-fresh`]);
+    expect(batched.rows[0]!.n).toBe(1);
+    await store.close();
+  });
+
+  it('group commit: concurrent appends to several streams share transactions, each with contiguous positions in id order', async () => {
+    const store = createPostgresEventStore({ pool: db.pool, notify: false, appendBatching: { maxInFlight: 2, maxBatch: 8 } });
+    const prefix = uniquePrefix();
+    await appendConcurrently(store, prefix);
+    const order = await transactionOrder(prefix);
+    expect(order.inversions).toBe(0);
+    expect(order.split).toBe(0);
+    expect(order.shared).toBeGreaterThan(0);
+    // Every stream is still gapless and in append order.
+    for (let w = 0; w < 10; w++) {
+      const events = await store.readStream(`${prefix}-${w}`);
+      expect(events.map((e) => e.streamPosition)).toEqual(events.map((_, i) => i));
+      expect(events).toHaveLength(19);
+    }
     await store.close();
   });
 

@@ -23,6 +23,23 @@ export async function getMembers(pool: Queryable, conversationId: string): Promi
   return row ? { kind: row.kind, members: row.members, dissolved: row.dissolved } : null;
 }
 
+/** The current members (user ids) of each of the conversations, in one query; unknown ones are absent. */
+export async function getMemberIdsOf(pool: Queryable, conversationIds: readonly string[]): Promise<Map<string, string[]>> {
+  for (const id of conversationIds) checkId('conversationId', id);
+  const out = new Map<string, string[]>();
+  if (conversationIds.length === 0) return out;
+  const found = await pool.query<{ conversation_id: string; user_id: string }>(
+    `SELECT conversation_id, user_id FROM ${members} WHERE conversation_id = ANY($1::text[])`,
+    [conversationIds],
+  );
+  for (const r of found.rows) {
+    const list = out.get(r.conversation_id);
+    if (list) list.push(r.user_id);
+    else out.set(r.conversation_id, [r.user_id]);
+  }
+  return out;
+}
+
 /** Whether the user is a current member (a dissolved group keeps its last members). */
 export async function isMember(pool: Queryable, conversationId: string, userId: string): Promise<boolean> {
   checkId('conversationId', conversationId);

@@ -132,7 +132,16 @@ export async function appendToPostgres(
   events: NewEvent[],
   expected: ExpectedRevision,
 ): Promise<AppendResult> {
-  const prepared = prepareAppend(streamId, events, expected, settings.maxEventBytes);
+  return appendPrepared(pool, settings, streamId, prepareAppend(streamId, events, expected, settings.maxEventBytes), expected);
+}
+
+async function appendPrepared(
+  pool: pg.Pool,
+  settings: AppendSettings,
+  streamId: string,
+  prepared: PreparedEvent[],
+  expected: ExpectedRevision,
+): Promise<AppendResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await onPooledClient(pool, (client) => appendOnce(client, streamId, prepared, expected, settings.notify));
@@ -179,4 +188,149 @@ export async function beginAppend(
     await finish('ROLLBACK').catch(() => {});
     throw translateAppendError(error, streamId, expected);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Group commit. Appends to different streams that arrive while earlier ones are in flight are sent
+// together as one missive_append_batch call (migrations/005_append_batch.sql): one round trip, one
+// transaction, one WAL flush and one NOTIFY for all of them, instead of one each. Alone (nothing in
+// flight, or a single request queued) an append goes through missive_append exactly as before, so
+// batching adds no latency when the store is idle. A request's answer is exactly what missive_append
+// would have given it; a batch that fails as a whole (a race between streams on one event id, a
+// deadlock) is appended request by request, and a lost connection fails every request of the batch.
+
+interface QueuedAppend {
+  streamId: string;
+  prepared: PreparedEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface BatchRow extends Omit<AppendRow, 'ordinal'> {
+  req: number;
+  ordinal: number | null;
+  error_code: string | null;
+  error_detail: string | null;
+  error_hint: string | null;
+}
+
+export interface AppendBatcherOptions {
+  /** Statements (single or batched appends) on the wire at once; more requests wait and join one batch. */
+  maxInFlight: number;
+  /** Requests per batch statement at most. */
+  maxBatch: number;
+}
+
+export const DEFAULT_APPEND_BATCHING: AppendBatcherOptions = { maxInFlight: 4, maxBatch: 128 };
+
+export const APPEND_BATCH_SQL = 'SELECT * FROM missive_append_batch($1::jsonb, $2)';
+
+function batchJson(requests: QueuedAppend[]): string {
+  const items = requests.map((r) => {
+    const exact = typeof r.expected === 'number';
+    return `{"s":${JSON.stringify(r.streamId)},"e":${eventsJson(r.prepared)},"x":${JSON.stringify(exact ? 'exact' : r.expected)},"r":${exact ? r.expected : 'null'}}`;
+  });
+  return `[${items.join(',')}]`;
+}
+
+export interface AppendBatcher {
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+}
+
+export function createAppendBatcher(pool: pg.Pool, settings: AppendSettings, options: AppendBatcherOptions = DEFAULT_APPEND_BATCHING): AppendBatcher {
+  const queue: QueuedAppend[] = [];
+  let inFlight = 0;
+
+  /** Takes up to maxBatch queued requests, one per stream (a later one for a taken stream waits its turn). */
+  function takeBatch(): QueuedAppend[] {
+    const streams = new Set<string>();
+    const eventIds = new Set<string>();
+    const taken: QueuedAppend[] = [];
+    for (let i = 0; i < queue.length && taken.length < options.maxBatch; ) {
+      const request = queue[i]!;
+      // Same stream twice, or one event id in two requests: not in one batch (missive_append_batch
+      // needs distinct streams; a shared id would fail the whole batch).
+      const clash = streams.has(request.streamId) || request.prepared.some((p) => eventIds.has(p.event.eventId));
+      if (clash) {
+        i++;
+        continue;
+      }
+      streams.add(request.streamId);
+      for (const p of request.prepared) eventIds.add(p.event.eventId);
+      taken.push(request);
+      queue.splice(i, 1);
+    }
+    return taken;
+  }
+
+  function pump(): void {
+    while (inFlight < options.maxInFlight && queue.length > 0) {
+      const batch = takeBatch();
+      inFlight++;
+      void run(batch).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  async function runAlone(request: QueuedAppend): Promise<void> {
+    try {
+      request.resolve(await appendPrepared(pool, settings, request.streamId, request.prepared, request.expected));
+    } catch (error) {
+      request.reject(error);
+    }
+  }
+
+  async function run(batch: QueuedAppend[]): Promise<void> {
+    if (batch.length === 1) return runAlone(batch[0]!);
+    let rows: BatchRow[];
+    try {
+      rows = await onPooledClient(pool, async (client) => (await client.query<BatchRow>(APPEND_BATCH_SQL, [batchJson(batch), settings.notify])).rows);
+    } catch (error) {
+      // Answered by the server (a race, a deadlock): nothing of the batch was stored; one by one.
+      if (error instanceof pg.DatabaseError && !isUnavailable(error)) {
+        await Promise.all(batch.map(runAlone));
+        return;
+      }
+      const translated = toStoreError(error);
+      for (const request of batch) request.reject(translated);
+      return;
+    }
+    const byRequest: BatchRow[][] = batch.map(() => []);
+    for (const row of rows) byRequest[row.req - 1]!.push(row);
+    batch.forEach((request, i) => {
+      const own = byRequest[i]!;
+      const failure = own.find((r) => r.error_code !== null);
+      if (failure) {
+        request.reject(
+          translateAppendError({ code: failure.error_code, detail: failure.error_detail, hint: failure.error_hint }, request.streamId, request.expected),
+        );
+        return;
+      }
+      if (own.length !== request.prepared.length) {
+        request.reject(new Error(`missive_append_batch answered ${own.length} rows for ${request.prepared.length} events of ${request.streamId}`));
+        return;
+      }
+      request.resolve(toAppendResult(request.streamId, request.prepared, own as unknown as AppendRow[]));
+    });
+  }
+
+  return {
+    append(streamId, events, expected) {
+      let prepared: PreparedEvent[];
+      try {
+        prepared = prepareAppend(streamId, events, expected, settings.maxEventBytes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // An empty append only checks the revision: no reason to batch it.
+      if (prepared.length === 0) return appendPrepared(pool, settings, streamId, prepared, expected);
+      return new Promise<AppendResult>((resolve, reject) => {
+        queue.push({ streamId, prepared, expected, resolve, reject });
+        pump();
+      });
+    },
+  };
 }

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { MAX_EVENT_BYTES, StoreUnavailableError, type EventStore, type ExpectedRevision, type NewEvent } from '../eventStore.js';
 import { checkSubscribeOptions } from '../memory/requestChecks.js';
 import { createSubscriptionSet, createWakeup } from '../wakeup.js';
-import { appendToPostgres, beginAppend, type AppendSettings, type PendingAppend } from './append.js';
+import { appendToPostgres, beginAppend, createAppendBatcher, DEFAULT_APPEND_BATCHING, type AppendBatcherOptions, type AppendSettings, type PendingAppend } from './append.js';
 import { listenForAppends, type AppendListener } from './appendListener.js';
 import { headPositionInPostgres, readAllFromPostgres, readStreamFromPostgres } from './reads.js';
 import { translatingErrors } from './storeErrors.js';
@@ -20,6 +20,11 @@ export interface PostgresEventStoreOptions {
   /** NOTIFY on append and LISTEN while subscribed, to wake other processes. Default true. */
   notify?: boolean;
   maxEventBytes?: number;
+  /**
+   * Group commit of concurrent appends to different streams (append.ts, createAppendBatcher); false:
+   * every append is its own statement and transaction. Default on.
+   */
+  appendBatching?: AppendBatcherOptions | false;
 }
 
 export interface PostgresEventStore extends EventStore {
@@ -32,6 +37,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
   const notify = options.notify ?? true;
   const settings: AppendSettings = { maxEventBytes: options.maxEventBytes ?? MAX_EVENT_BYTES, notify };
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const batching = options.appendBatching ?? DEFAULT_APPEND_BATCHING;
+  const batcher = batching ? createAppendBatcher(pool, settings, batching) : undefined;
   const wakeup = createWakeup();
   let listener: AppendListener | undefined;
   let closed = false;
@@ -56,7 +63,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
   return {
     append: (streamId, events, expected) =>
       whenOpen(async () => {
-        const result = await appendToPostgres(pool, settings, streamId, events, expected);
+        const result = batcher ? await batcher.append(streamId, events, expected) : await appendToPostgres(pool, settings, streamId, events, expected);
         if (result.events.some((e) => !e.duplicate)) wakeup.notify();
         return result;
       }),

@@ -5,9 +5,8 @@ import type pg from 'pg';
 import type { ReadAllOptions, ReadAllPage, ReadStreamOptions, RecordedEvent } from '../eventStore.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../memory/requestChecks.js';
 import {
-  COMMITTED_HEAD_SQL,
   HEAD_POSITION_SQL,
-  READ_ALL_SQL,
+  READ_ALL_WITH_HEAD_SQL,
   READ_STREAM_BACKWARDS_SQL,
   READ_STREAM_FORWARDS_SQL,
   rowToRecord,
@@ -28,18 +27,19 @@ export async function readStreamFromPostgres(pool: pg.Pool, streamId: string, op
 export async function readAllFromPostgres(pool: pg.Pool, options: ReadAllOptions): Promise<ReadAllPage> {
   checkReadAllOptions(options);
   const after = options.after ?? 0n;
-  const { rows } = await pool.query<EventRow>({
-    name: 'missive_read_all',
-    text: READ_ALL_SQL,
+  // The page and the committed head together: a short page asks whether the fence held events back.
+  const { rows } = await pool.query<EventRow & { committed_head: string }>({
+    name: 'missive_read_all_with_head',
+    text: READ_ALL_WITH_HEAD_SQL,
     values: [after.toString(), options.maxCount ?? null],
   });
-  const events = rows.map(rowToRecord);
+  const head = rows.length > 0 ? BigInt(rows[0]!.committed_head) : 0n;
+  const events: RecordedEvent[] = [];
+  for (const row of rows) if (row.event_id !== null) events.push(rowToRecord(row));
   const lastPosition = events.at(-1)?.globalPosition ?? after;
-  // A full page is read on at once anyway; a short one asks whether the fence held events back.
   const full = options.maxCount !== undefined && events.length >= options.maxCount;
   if (full) return { events, lastPosition };
-  const head = await pool.query<{ head: string }>({ name: 'missive_committed_head', text: COMMITTED_HEAD_SQL });
-  return { events, lastPosition, heldBack: BigInt(head.rows[0]!.head) > lastPosition };
+  return { events, lastPosition, heldBack: head > lastPosition };
 }
 
 export async function headPositionInPostgres(pool: pg.Pool): Promise<bigint> {

@@ -33,6 +33,17 @@ export const READ_STREAM_BACKWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events
 export const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE global_position > $1 AND ${BELOW_OPEN_TRANSACTIONS} ORDER BY global_position LIMIT $2`;
 
+/**
+ * READ_ALL_SQL and COMMITTED_HEAD_SQL in one statement (one round trip, one snapshot): the page, each
+ * row carrying the newest committed position; an empty page is one row of NULLs with the head. A
+ * commit after this snapshot is not in the head, but its append wakes the readers anyway.
+ */
+export const READ_ALL_WITH_HEAD_SQL = `SELECT page.*, h.committed_head
+  FROM (SELECT coalesce(max(global_position), 0)::text AS committed_head FROM events) h
+  LEFT JOIN LATERAL (SELECT ${EVENT_COLUMNS} FROM events
+     WHERE global_position > $1 AND ${BELOW_OPEN_TRANSACTIONS} ORDER BY global_position LIMIT $2) page ON true
+  ORDER BY page.global_position`;
+
 /** The newest committed position regardless of the fence: above a page's end means events were held back. */
 export const COMMITTED_HEAD_SQL = 'SELECT coalesce(max(global_position), 0)::text AS head FROM events';
 
