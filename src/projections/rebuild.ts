@@ -25,6 +25,16 @@ export interface RebuildResult {
   position: bigint;
   events: number;
   durationMs: number;
+  /** Where a whole-log load spent its time (projections with a bulk loader only). */
+  phasesMs?: LoadPhases;
+}
+
+/** Milliseconds: waiting for log pages, folding/streaming them, finishing the load (the COPY's tail and the state tables), building indexes. */
+export interface LoadPhases {
+  readWait: number;
+  fold: number;
+  finish: number;
+  indexes: number;
 }
 
 /** Rebuild batches are larger than live ones: nobody waits on them, fewer round trips. */
@@ -41,7 +51,7 @@ export async function buildIntoSchema(
   def: ProjectionDefinition,
   schema: string,
   options: { until?: bigint; onProgress?: RebuildOptions['onProgress'] } = {},
-): Promise<{ position: bigint; events: number }> {
+): Promise<{ position: bigint; events: number; phasesMs?: LoadPhases }> {
   if (def.bulkLoad?.loader) return loadIntoSchema(deps, def, schema, options);
   await inTransaction(deps.pool, async (client) => {
     await recreateSchema(client, def, schema);
@@ -81,7 +91,7 @@ async function loadIntoSchema(
   def: ProjectionDefinition,
   schema: string,
   options: { until?: bigint; onProgress?: RebuildOptions['onProgress'] },
-): Promise<{ position: bigint; events: number }> {
+): Promise<{ position: bigint; events: number; phasesMs: LoadPhases }> {
   const bulkLoad = def.bulkLoad!;
   const total = options.until ?? (await deps.store.headPosition());
   const pageSize = (deps.batchSize ?? DEFAULT_BATCH_SIZE) * LOADER_PAGE_FACTOR;
@@ -93,21 +103,31 @@ async function loadIntoSchema(
     const loader = bulkLoad.loader!(client, { schema, fanoutLimit: deps.fanoutLimit });
     let position = 0n;
     let events = 0;
+    const phasesMs: LoadPhases = { readWait: 0, fold: 0, finish: 0, indexes: 0 };
+    let mark = performance.now();
+    const lap = (phase: keyof LoadPhases) => {
+      const now = performance.now();
+      phasesMs[phase] += now - mark;
+      mark = now;
+    };
     let next = deps.store.readAll({ after: position, maxCount: pageSize });
     try {
       while (until === undefined || position < until) {
         const page = await next;
+        lap('readWait');
         const chosen = until === undefined ? page.events : page.events.filter((e) => e.globalPosition <= until);
         if (chosen.length === 0) break;
         const truncated = chosen.length < page.events.length;
         if (!truncated) next = deps.store.readAll({ after: page.lastPosition, maxCount: pageSize });
         await loader.add(chosen);
+        lap('fold');
         position = chosen.at(-1)!.globalPosition;
         events += chosen.length;
         options.onProgress?.(Number(position), Math.max(Number(total), Number(position)));
         if (truncated) break;
       }
       await loader.finish();
+      lap('finish');
     } catch (error) {
       await loader.abort(error);
       throw error;
@@ -115,7 +135,9 @@ async function loadIntoSchema(
       await next.catch(() => undefined); // a prefetch nobody needs must not surface as an unhandled rejection
     }
     await bulkLoad.restoreIndexes(client, schema);
-    return { position, events };
+    lap('indexes');
+    for (const phase of Object.keys(phasesMs) as (keyof LoadPhases)[]) phasesMs[phase] = Math.round(phasesMs[phase]);
+    return { position, events, phasesMs };
   });
   return built!;
 }
@@ -151,7 +173,8 @@ export async function rebuildProjection(deps: ProjectionDeps, name: string, opti
       return { epoch, position };
     });
     await deps.pool.query(`DROP SCHEMA IF EXISTS ${schemaIdent(retired)} CASCADE`);
-    const result = { name: def.name, epoch: swapped!.epoch, position: swapped!.position, events: built.events, durationMs: Date.now() - started };
+    const result: RebuildResult = { name: def.name, epoch: swapped!.epoch, position: swapped!.position, events: built.events, durationMs: Date.now() - started };
+    if (built.phasesMs) result.phasesMs = built.phasesMs;
     options.onProgress?.(Number(result.position), Number(result.position));
     logger.info({ projection: def.name, epoch: result.epoch, position: result.position.toString(), durationMs: result.durationMs }, 'projection rebuilt');
     return result;
