@@ -32,21 +32,21 @@ export interface ProjectionDefinition {
     dropIndexes(client: pg.ClientBase, schema: string): Promise<void>;
     restoreIndexes(client: pg.ClientBase, schema: string): Promise<void>;
     /**
-     * Optional: folds the whole log in memory and streams the rows out, instead of `apply` batch by
-     * batch (which loads its state from the tables for every batch). The rebuild then runs in one
-     * transaction on `client`: create the tables, drop the indexes, `add` every page, `finish`,
-     * restore the indexes. After `finish` the tables must hold exactly what `apply` would have written.
+     * Optional: folds the whole log in memory and writes the rows at the end, instead of `apply` batch
+     * by batch (which loads its state from the tables for every batch). The rebuild creates the tables
+     * and drops the indexes, feeds the loader every page of the log, calls `finish`, then restores the
+     * indexes. `finish` writes through `pool` in short transactions of its own (a long transaction
+     * holding a transaction id would hold back every log reader: the PostgreSQL store reads below the
+     * oldest open transaction); after it the tables must hold exactly what `apply` would have written.
      */
-    loader?(client: pg.ClientBase, ctx: ApplyContext): BulkLoader;
+    loader?(pool: pg.Pool, ctx: ApplyContext): BulkLoader;
   };
 }
 
-/** A whole-log loader (see `bulkLoad.loader`); it owns its client's connection until `finish` or `abort`. */
+/** A whole-log loader (see `bulkLoad.loader`). It holds no connection while folding. */
 export interface BulkLoader {
   /** Folds the next events (global order, contiguous with the previous page). */
   add(events: readonly RecordedEvent[]): Promise<void>;
-  /** Writes what remains (the final state rows). */
+  /** Writes every row. */
   finish(): Promise<void>;
-  /** Gives the connection back after a failure (cancels a COPY in progress), so the caller can roll back. */
-  abort(error: unknown): Promise<void>;
 }

@@ -82,9 +82,10 @@ export async function buildIntoSchema(
 }
 
 /**
- * buildIntoSchema for a projection with a whole-log loader: one transaction creates the tables, feeds
- * the loader every page of the log (the next page is read while the loader folds the current one) and
- * builds the indexes. Nothing is visible before the commit, so an interrupted load leaves nothing behind.
+ * buildIntoSchema for a projection with a whole-log loader: create the tables and drop the indexes,
+ * feed the loader every page of the log (the next page is read while the loader folds the current
+ * one), let it write its rows, restore the indexes. Like the batch path, the shadow is only used
+ * after the swap, and an interrupted build is simply run again (the schema is recreated first).
  */
 async function loadIntoSchema(
   deps: ProjectionDeps,
@@ -93,53 +94,50 @@ async function loadIntoSchema(
   options: { until?: bigint; onProgress?: RebuildOptions['onProgress'] },
 ): Promise<{ position: bigint; events: number; phasesMs: LoadPhases }> {
   const bulkLoad = def.bulkLoad!;
+  await inTransaction(deps.pool, async (client) => {
+    await recreateSchema(client, def, schema);
+    await bulkLoad.dropIndexes(client, schema);
+    return true;
+  });
   const total = options.until ?? (await deps.store.headPosition());
   const pageSize = (deps.batchSize ?? DEFAULT_BATCH_SIZE) * LOADER_PAGE_FACTOR;
   const { until } = options;
   options.onProgress?.(0, Number(total));
-  const built = await inTransaction(deps.pool, async (client) => {
-    await recreateSchema(client, def, schema);
-    await bulkLoad.dropIndexes(client, schema);
-    const loader = bulkLoad.loader!(client, { schema, fanoutLimit: deps.fanoutLimit });
-    let position = 0n;
-    let events = 0;
-    const phasesMs: LoadPhases = { readWait: 0, fold: 0, finish: 0, indexes: 0 };
-    let mark = performance.now();
-    const lap = (phase: keyof LoadPhases) => {
-      const now = performance.now();
-      phasesMs[phase] += now - mark;
-      mark = now;
-    };
-    let next = deps.store.readAll({ after: position, maxCount: pageSize });
-    try {
-      while (until === undefined || position < until) {
-        const page = await next;
-        lap('readWait');
-        const chosen = until === undefined ? page.events : page.events.filter((e) => e.globalPosition <= until);
-        if (chosen.length === 0) break;
-        const truncated = chosen.length < page.events.length;
-        if (!truncated) next = deps.store.readAll({ after: page.lastPosition, maxCount: pageSize });
-        await loader.add(chosen);
-        lap('fold');
-        position = chosen.at(-1)!.globalPosition;
-        events += chosen.length;
-        options.onProgress?.(Number(position), Math.max(Number(total), Number(position)));
-        if (truncated) break;
-      }
-      await loader.finish();
-      lap('finish');
-    } catch (error) {
-      await loader.abort(error);
-      throw error;
-    } finally {
-      await next.catch(() => undefined); // a prefetch nobody needs must not surface as an unhandled rejection
+  const loader = bulkLoad.loader!(deps.pool, { schema, fanoutLimit: deps.fanoutLimit });
+  let position = 0n;
+  let events = 0;
+  const phasesMs: LoadPhases = { readWait: 0, fold: 0, finish: 0, indexes: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof LoadPhases) => {
+    const now = performance.now();
+    phasesMs[phase] += now - mark;
+    mark = now;
+  };
+  let next = deps.store.readAll({ after: position, maxCount: pageSize });
+  try {
+    while (until === undefined || position < until) {
+      const page = await next;
+      lap('readWait');
+      const chosen = until === undefined ? page.events : page.events.filter((e) => e.globalPosition <= until);
+      if (chosen.length === 0) break;
+      const truncated = chosen.length < page.events.length;
+      if (!truncated) next = deps.store.readAll({ after: page.lastPosition, maxCount: pageSize });
+      await loader.add(chosen);
+      lap('fold');
+      position = chosen.at(-1)!.globalPosition;
+      events += chosen.length;
+      options.onProgress?.(Number(position), Math.max(Number(total), Number(position)));
+      if (truncated) break;
     }
-    await bulkLoad.restoreIndexes(client, schema);
-    lap('indexes');
-    for (const phase of Object.keys(phasesMs) as (keyof LoadPhases)[]) phasesMs[phase] = Math.round(phasesMs[phase]);
-    return { position, events, phasesMs };
-  });
-  return built!;
+  } finally {
+    await next.catch(() => undefined); // a prefetch nobody needs must not surface as an unhandled rejection
+  }
+  await loader.finish();
+  lap('finish');
+  await inTransaction(deps.pool, async (client) => (await bulkLoad.restoreIndexes(client, schema), true));
+  lap('indexes');
+  for (const phase of Object.keys(phasesMs) as (keyof LoadPhases)[]) phasesMs[phase] = Math.round(phasesMs[phase]);
+  return { position, events, phasesMs };
 }
 
 /** Applies the log from `from` to `until` into `schema` inside the caller's transaction (the final stretch). */

@@ -2,10 +2,11 @@
 // the whole log with its state (members, fan-out modes, per-user heads) kept in memory from the first
 // event to the last, so no page reads anything back from the tables. Each user's inbox rows are kept
 // as references to one shared COPY-text tail per event (the part after user id and inbox seq, the same
-// for every recipient), and at the end written with one COPY **in primary-key order** (users in the
+// for every recipient), and at the end written with COPY **in primary-key order** (users in the
 // database's own order of user_id, then inbox_seq): the key built afterwards (bulkLoad.restoreIndexes)
 // then sorts already-sorted input, several times cheaper than sorting rows in log order, and a user's
-// rows sit together on disk for the sync reads. The state tables are written as `apply` leaves them.
+// rows sit together on disk for the sync reads. The COPY is cut into short transactions (see
+// COPY_ROWS_PER_TRANSACTION); the state tables are written last, as `apply` leaves them.
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -13,6 +14,7 @@ import type { RecordedEvent } from '../../store/eventStore.js';
 import type { ApplyContext, BulkLoader } from '../definition.js';
 import { factOf, monthOf } from '../fold/eventFacts.js';
 import { createMembershipTracker } from '../fold/membershipFold.js';
+import { inTransaction } from '../applyBatch.js';
 import { insertRows, tableIn } from '../shared/sql.js';
 
 /**
@@ -42,9 +44,89 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 /** A text value in COPY's text format. */
 const copyText = (text: string): string => (COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text);
 
+/** Rows per transaction: each holds a transaction id (so holds back log readers) only briefly. */
+const COPY_ROWS_PER_TRANSACTION = 250_000;
+
+/** A COPY FROM STDIN open in its own transaction on a pooled connection. */
+interface CopyInTransaction {
+  /** Writes COPY text, waiting while the socket is full. */
+  write(text: string): Promise<void>;
+  /** Ends the COPY and commits. */
+  commit(): Promise<void>;
+  /** Cancels the COPY (if still open) and rolls back; never throws. */
+  abort(): Promise<void>;
+}
+
+async function beginCopy(pool: pg.Pool, sql: string): Promise<CopyInTransaction> {
+  const client = await pool.connect();
+  let stream: ReturnType<typeof copyFrom> | undefined;
+  let failure: unknown;
+  let released = false;
+  const release = (error?: Error) => {
+    if (!released) client.release(error);
+    released = true;
+  };
+  /** Resolves on `event` or on an error (then recorded in `failure`), leaving no listener behind. */
+  const settled = (s: ReturnType<typeof copyFrom>, event: 'drain' | 'finish'): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        s.off(event, done);
+        s.off('error', done);
+        resolve();
+      };
+      s.on(event, done);
+      s.on('error', done);
+    });
+  try {
+    await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
+    stream = client.query(copyFrom(sql));
+    stream.on('error', (error) => (failure ??= error));
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    release();
+    throw error;
+  }
+  const s = stream;
+  return {
+    async write(text) {
+      if (failure) throw failure;
+      if (!s.write(text)) await settled(s, 'drain');
+      if (failure) throw failure;
+    },
+    async commit() {
+      const done = settled(s, 'finish');
+      s.end();
+      await done;
+      if (failure) throw failure;
+      await client.query('COMMIT');
+      release();
+    },
+    async abort() {
+      if (released) return;
+      if (!s.writableFinished && !s.destroyed) {
+        const closed = once(s, 'close').catch(() => undefined);
+        s.destroy(new Error('inbox rebuild load abandoned'));
+        await closed;
+      }
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      release(rolledBack ? undefined : new Error('connection left in an unknown state'));
+    },
+  };
+}
+
 const jsonReplacer = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
-export function createInboxLoader(client: pg.ClientBase, ctx: ApplyContext): BulkLoader {
+/** How the loader cuts its output; the defaults suit millions of rows (tests pass small ones). */
+export interface InboxLoaderLimits {
+  flushChars: number;
+  rowsPerTransaction: number;
+}
+
+export function createInboxLoader(
+  pool: pg.Pool,
+  ctx: ApplyContext,
+  limits: InboxLoaderLimits = { flushChars: FLUSH_CHARS, rowsPerTransaction: COPY_ROWS_PER_TRANSACTION },
+): BulkLoader {
   const { schema, fanoutLimit } = ctx;
   const tracker = createMembershipTracker([], fanoutLimit);
   const lastSeqs = new Map<string, number>();
@@ -54,7 +136,6 @@ export function createInboxLoader(client: pg.ClientBase, ctx: ApplyContext): Bul
   const conversationFields = new Map<string, string>();
   /** The COPY text after user id and inbox seq, one per event that adds rows (shared by its recipients). */
   const tails: string[] = [];
-  let copy: ReturnType<typeof copyFrom> | undefined;
 
   const recipient = (userId: string): Recipient => {
     let r = recipients.get(userId);
@@ -73,47 +154,47 @@ export function createInboxLoader(client: pg.ClientBase, ctx: ApplyContext): Bul
     return field;
   };
 
-  /** Every inbox row, one COPY, in (user_id, inbox_seq) order as the database orders user ids. */
+  /**
+   * Every inbox row in (user_id, inbox_seq) order, the users in the database's own order of user_id:
+   * one COPY per transaction of up to COPY_ROWS_PER_TRANSACTION rows, each stretch appended after the
+   * last, so the table stays in key order.
+   */
   async function copyEntries(): Promise<void> {
-    const users = [...recipients.keys()];
-    const { rows: ordered } = await client.query<{ u: string }>('SELECT u FROM unnest($1::text[]) AS u ORDER BY u', [users]);
-    const stream = client.query(
-      copyFrom(`COPY ${tableIn(schema, 'entries')} (user_id, inbox_seq, kind, conversation_id, seq, month, global_position, data, at) FROM STDIN`),
-    );
-    copy = stream;
-    let failure: unknown;
-    stream.on('error', (error) => (failure ??= error));
-    /** Resolves on `event` or on an error (then recorded in `failure`), leaving no listener behind. */
-    const settled = (event: 'drain' | 'finish'): Promise<void> =>
-      new Promise((resolve) => {
-        const done = () => {
-          stream.off(event, done);
-          stream.off('error', done);
-          resolve();
-        };
-        stream.on(event, done);
-        stream.on('error', done);
-      });
+    const { rows: ordered } = await pool.query<{ u: string }>('SELECT u FROM unnest($1::text[]) AS u ORDER BY u', [[...recipients.keys()]]);
+    const sql = `COPY ${tableIn(schema, 'entries')} (user_id, inbox_seq, kind, conversation_id, seq, month, global_position, data, at) FROM STDIN`;
+    let copy: CopyInTransaction | undefined;
     let text = '';
-    for (const { u } of ordered) {
-      const r = recipients.get(u)!;
-      const { field, rows, count } = r;
-      for (let i = 0; i < count; i++) {
-        text += field + '\t' + (i + 1) + tails[rows[i]!];
-        if (text.length >= FLUSH_CHARS) {
-          const chunk = text;
-          text = '';
-          if (!stream.write(chunk)) await settled('drain');
-          if (failure) throw failure;
+    let rowsInCopy = 0;
+    try {
+      for (const { u } of ordered) {
+        const r = recipients.get(u)!;
+        const { field, rows, count } = r;
+        for (let i = 0; i < count; i++) {
+          text += field + '\t' + (i + 1) + tails[rows[i]!];
+          rowsInCopy += 1;
+          if (text.length >= limits.flushChars) {
+            copy ??= await beginCopy(pool, sql);
+            await copy.write(text);
+            text = '';
+            if (rowsInCopy >= limits.rowsPerTransaction) {
+              await copy.commit();
+              copy = undefined;
+              rowsInCopy = 0;
+            }
+          }
         }
+        r.rows = new Int32Array(0); // written: no need to hold it any more
       }
-      r.rows = new Int32Array(0); // written: no need to hold it any more
+      if (text.length > 0) {
+        copy ??= await beginCopy(pool, sql);
+        await copy.write(text);
+      }
+      await copy?.commit();
+      copy = undefined;
+    } finally {
+      await copy?.abort();
     }
     tails.length = 0;
-    const done = settled('finish');
-    stream.end(text);
-    await done;
-    if (failure) throw failure;
   }
 
   return {
@@ -157,7 +238,8 @@ export function createInboxLoader(client: pg.ClientBase, ctx: ApplyContext): Bul
       await copyEntries();
       const heads: { user_id: string; inbox_seq: number }[] = [];
       for (const [userId, r] of recipients) if (r.count > 0) heads.push({ user_id: userId, inbox_seq: r.count });
-      await insertRows(client, tableIn(schema, 'heads'), [['user_id', 'text'], ['inbox_seq', 'bigint']], heads);
+      await inTransaction(pool, async (client) => {
+        await insertRows(client, tableIn(schema, 'heads'), [['user_id', 'text'], ['inbox_seq', 'bigint']], heads);
       await insertRows(
         client,
         tableIn(schema, 'conversations'),
@@ -176,14 +258,8 @@ export function createInboxLoader(client: pg.ClientBase, ctx: ApplyContext): Bul
         [['conversation_id', 'text'], ['from_seq', 'integer'], ['mode', 'text']],
         tracker.modeRows().map((m) => ({ conversation_id: m.conversationId, from_seq: m.fromSeq, mode: m.mode })),
       );
-    },
-
-    async abort(error: unknown) {
-      // Only a COPY still open holds the connection; anything else has already answered.
-      if (!copy || copy.writableFinished || copy.destroyed) return;
-      const closed = once(copy, 'close').catch(() => undefined);
-      copy.destroy(error instanceof Error ? error : new Error(String(error)));
-      await closed;
+        return true;
+      });
     },
   };
 }

@@ -185,6 +185,6 @@ export const inboxProjection: ProjectionDefinition = {
       await client.query("SET LOCAL maintenance_work_mem = '256MB'");
       await client.query(`ALTER TABLE ${tableIn(schema, 'entries')} ADD CONSTRAINT entries_pkey PRIMARY KEY (user_id, inbox_seq)`);
     },
-    loader: createInboxLoader,
+    loader: (pool, ctx) => createInboxLoader(pool, ctx),
   },
 };
