@@ -26,10 +26,15 @@ import { conversationStreamId, userStreamId } from '../src/domain/streams.js';
 import type { EventStore, NewEvent } from '../src/store/eventStore.js';
 import { createPostgresEventStore } from '../src/store/postgres/postgresEventStore.js';
 import { ALL_PROJECTIONS, ensureProjectionSchemas, rebuildProjection } from '../src/projections/index.js';
-import { machine, microsSince, startBenchPostgres } from './support.js';
+import { machine, microsSince, postgresCpuMs, startBenchPostgres } from './support.js';
 
 const targetEvents = Number(process.argv[2] ?? 1_000_000);
-/** BENCH_ONLY=inbox,timeline rebuilds only those; BENCH_REPEAT=3 rebuilds each that often (same log). */
+/**
+ * BENCH_ONLY=inbox,timeline rebuilds only those; BENCH_REPEAT=3 rebuilds each that often (same log);
+ * BENCH_DATA_DIR=/tmp/x keeps the database there and reuses a log of the requested size found in it
+ * (for iterating on rebuild code without writing the log again).
+ */
+const keepDataDir = process.env.BENCH_DATA_DIR || undefined;
 const onlyProjections = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const repeats = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 if (!Number.isSafeInteger(targetEvents) || targetEvents < 10_000) throw new Error('events must be an integer >= 10000');
@@ -360,13 +365,21 @@ async function writeLog(store: EventStore) {
 
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
-  const postgres = await startBenchPostgres();
+  const postgres = await startBenchPostgres(keepDataDir);
   const pool = new pg.Pool({ connectionString: postgres.connectionString, max: APPENDERS + 4 });
   pool.on('error', () => {});
   const store = createPostgresEventStore({ pool, notify: false });
   try {
-    const log = await writeLog(store);
-    process.stderr.write(`log written: ${JSON.stringify({ events: log.events, seconds: log.seconds })}\n`);
+    const existing = Number((await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0]!.n);
+    let log: Partial<Awaited<ReturnType<typeof writeLog>>> & { events: number; reused?: boolean };
+    if (keepDataDir && existing >= targetEvents) {
+      log = { events: existing, reused: true };
+      process.stderr.write(`log reused: ${existing} events in ${keepDataDir}\n`);
+    } else {
+      if (existing > 0) throw new Error(`${keepDataDir} holds a log of ${existing} events, fewer than ${targetEvents}: remove it first`);
+      log = await writeLog(store);
+      process.stderr.write(`log written: ${JSON.stringify({ events: log.events, seconds: log.seconds })}\n`);
+    }
     // As a live database would be after autovacuum: fresh statistics, dirty pages flushed.
     await pool.query('VACUUM ANALYZE');
     await pool.query('CHECKPOINT');
@@ -374,19 +387,24 @@ async function main(): Promise<void> {
 
     const deps = { pool, store, fanoutLimit: FANOUT_LIMIT };
     await ensureProjectionSchemas(pool);
-    const projections: Record<string, { events: number; durationMs: number; eventsPerSecond: number; benchProcessCpuMs: number }> = {};
+    const projections: Record<string, { events: number; durationMs: number; eventsPerSecond: number; benchProcessCpuMs: number; postgresCpuMs?: number; phasesMs?: object }> = {};
     const chosen = ALL_PROJECTIONS.filter((def) => !onlyProjections || onlyProjections.includes(def.name));
     for (const def of chosen.flatMap((d) => Array.from({ length: repeats }, () => d))) {
       process.stderr.write(`rebuilding ${def.name}...\n`);
       const cpuBefore = process.cpuUsage();
+      const pgCpuBefore = postgresCpuMs(postgres.dataDir);
       const result = await rebuildProjection(deps, def.name);
       const cpu = process.cpuUsage(cpuBefore);
+      const pgCpuAfter = postgresCpuMs(postgres.dataDir);
       projections[def.name] = {
         events: result.events,
         durationMs: result.durationMs,
         eventsPerSecond: Math.round(result.events / (result.durationMs / 1000)),
         // Node's share of the work (reading, folding, building JSON); the rest is PostgreSQL or waiting.
         benchProcessCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        // PostgreSQL's share (every process of the bench's own cluster), where /proc tells.
+        ...(pgCpuBefore !== undefined && pgCpuAfter !== undefined ? { postgresCpuMs: Math.round(pgCpuAfter - pgCpuBefore) } : {}),
+        ...(result.phasesMs ? { phasesMs: result.phasesMs } : {}),
       };
       process.stderr.write(`rebuilt ${def.name}: ${JSON.stringify(projections[def.name])}\n`);
     }

@@ -11,19 +11,48 @@ import { freePort } from '../test/support/freePort.js';
 export { freePort };
 
 
-export async function startBenchPostgres(): Promise<EmbeddedPostgresHandle & { dataDir: string }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'missive-bench-pg-'));
+/** A throw-away embedded PostgreSQL; with `keepDir`, one kept there across runs (created on first use). */
+export async function startBenchPostgres(keepDir?: string): Promise<EmbeddedPostgresHandle & { dataDir: string }> {
+  const dataDir = keepDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'missive-bench-pg-'));
+  fs.mkdirSync(dataDir, { recursive: true });
   fs.chmodSync(dataDir, 0o777);
-  const handle = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+  const handle = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: keepDir !== undefined });
   await migrate(handle.connectionString);
   return {
     ...handle,
     dataDir,
     async stop() {
       await handle.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (keepDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * CPU milliseconds used so far by an embedded cluster's processes (the postmaster, its live children,
+ * and the children it has already reaped), read from /proc; undefined where /proc is not available.
+ */
+export function postgresCpuMs(dataDir: string): number | undefined {
+  try {
+    const postmaster = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const ticks = 100; // USER_HZ on Linux
+    const statOf = (pid: string | number) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0).split(') ')[1]!.split(' ');
+    // Fields after "pid (comm) ": [0]=state [1]=ppid ... [11]=utime [12]=stime [13]=cutime [14]=cstime
+    const own = statOf(postmaster);
+    let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const f = statOf(pid);
+        if (Number(f[1]) === postmaster) total += Number(f[11]) + Number(f[12]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return (total * 1000) / ticks;
+  } catch {
+    return undefined;
+  }
 }
 
 export function newHistogram(): hdr.Histogram {

@@ -31,5 +31,22 @@ export interface ProjectionDefinition {
   bulkLoad?: {
     dropIndexes(client: pg.ClientBase, schema: string): Promise<void>;
     restoreIndexes(client: pg.ClientBase, schema: string): Promise<void>;
+    /**
+     * Optional: folds the whole log in memory and writes the rows at the end, instead of `apply` batch
+     * by batch (which loads its state from the tables for every batch). The rebuild creates the tables
+     * and drops the indexes, feeds the loader every page of the log, calls `finish`, then restores the
+     * indexes. `finish` writes through `pool` in short transactions of its own (a long transaction
+     * holding a transaction id would hold back every log reader: the PostgreSQL store reads below the
+     * oldest open transaction); after it the tables must hold exactly what `apply` would have written.
+     */
+    loader?(pool: pg.Pool, ctx: ApplyContext): BulkLoader;
   };
+}
+
+/** A whole-log loader (see `bulkLoad.loader`). It holds no connection while folding. */
+export interface BulkLoader {
+  /** Folds the next events (global order, contiguous with the previous page). */
+  add(events: readonly RecordedEvent[]): Promise<void>;
+  /** Writes every row. */
+  finish(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { batchFactsOf, distinct } from '../fold/batchFacts.js';
 import { monthOf } from '../fold/eventFacts.js';
 import { createMembershipTracker, membershipNeedsOf, type FanoutMode } from '../fold/membershipFold.js';
 import { loadTrackedConversations, memberPeriodsDdl, writePeriodRows } from '../shared/memberPeriods.js';
+import { createInboxLoader } from './inboxBulkLoad.js';
 import { insertRows, tableIn, type RecordColumn } from '../shared/sql.js';
 
 export const INBOX_SCHEMA = 'proj_inbox';
@@ -184,5 +185,6 @@ export const inboxProjection: ProjectionDefinition = {
       await client.query("SET LOCAL maintenance_work_mem = '256MB'");
       await client.query(`ALTER TABLE ${tableIn(schema, 'entries')} ADD CONSTRAINT entries_pkey PRIMARY KEY (user_id, inbox_seq)`);
     },
+    loader: (pool, ctx) => createInboxLoader(pool, ctx),
   },
 };
