@@ -9,18 +9,18 @@ import { NO_APPENDS_APPLICATION_NAME } from '../store/postgres/sql.js';
 
 // A projection transaction writes read models, never events: saying so lets readers of the global
 // order (this projector's own followers included) read past it while it is open (migrations/004).
-const BEGIN = `BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL application_name TO '${NO_APPENDS_APPLICATION_NAME}'`;
+export const BEGIN_PROJECTION_TRANSACTION = `BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL application_name TO '${NO_APPENDS_APPLICATION_NAME}'`;
 
 /**
  * Runs `work` in a transaction on a pooled client. Commits do not wait for the WAL flush: a read
  * model's rows and checkpoint are lost or kept together in a crash, and lost batches are simply
  * applied again from the log, so durability per commit would only cost time. The transaction is
- * marked as never appending events (see BEGIN).
+ * marked as never appending events (see BEGIN_PROJECTION_TRANSACTION).
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T | null>): Promise<T | null> {
   const client = await pool.connect();
   try {
-    await client.query(BEGIN);
+    await client.query(BEGIN_PROJECTION_TRANSACTION);
     const result = await work(client);
     await client.query(result === null ? 'ROLLBACK' : 'COMMIT');
     return result;
@@ -50,7 +50,7 @@ export async function applyLiveBatch(
   try {
     // BEGIN (with its commit mode and no-appends mark, before the first write) and the checkpoint's
     // compare-and-set in one round trip: one simple query, the values inlined as literals, the name escaped.
-    const results = (await client.query(`${BEGIN}; ${advanceCheckpointSql(client, checkpoint, to)}`)) as unknown as pg.QueryResult[];
+    const results = (await client.query(`${BEGIN_PROJECTION_TRANSACTION}; ${advanceCheckpointSql(client, checkpoint, to)}`)) as unknown as pg.QueryResult[];
     if (results.at(-1)?.rowCount !== 1) {
       await client.query('ROLLBACK');
       return null;

@@ -14,7 +14,7 @@ import type { RecordedEvent } from '../../store/eventStore.js';
 import type { ApplyContext, BulkLoader } from '../definition.js';
 import { factOf, monthOf } from '../fold/eventFacts.js';
 import { createMembershipTracker } from '../fold/membershipFold.js';
-import { inTransaction } from '../applyBatch.js';
+import { BEGIN_PROJECTION_TRANSACTION, inTransaction } from '../applyBatch.js';
 import { insertRows, tableIn } from '../shared/sql.js';
 
 /**
@@ -78,7 +78,7 @@ async function beginCopy(pool: pg.Pool, sql: string): Promise<CopyInTransaction>
       s.on('error', done);
     });
   try {
-    await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
+    await client.query(BEGIN_PROJECTION_TRANSACTION); // marked: log readers need not wait for a long load
     stream = client.query(copyFrom(sql));
     stream.on('error', (error) => (failure ??= error));
   } catch (error) {
