@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './freePort.js';
+import { redisPrefixesOf } from './redisPrefixes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE_JWT_SECRET = 'gateway-cluster-secret-16+';
@@ -72,11 +73,4 @@ export async function callApi(base: string, token: string | null, method: string
 export const devToken = async (base: string, userId: string): Promise<string> =>
   (await callApi(base, null, 'POST', '/v1/dev/token', { userId })).body.token as string;
 
-/**
- * The hot tier's Redis key prefix for a test's log: one per database, so processes sharing the test's
- * database share the hot tier and no other test's log (on the shared CI Redis) is taken for theirs.
- */
-export function hotPrefixOf(env: Record<string, string>): Record<string, string> {
-  const database = env.DATABASE_URL ? new URL(env.DATABASE_URL).pathname.slice(1) : `pid${process.pid}`;
-  return { MISSIVE_HOT_KEY_PREFIX: `{test-hot-${database}}` };
-}
+export const hotPrefixOf = (env: Record<string, string>): Record<string, string> => redisPrefixesOf(env.DATABASE_URL);
