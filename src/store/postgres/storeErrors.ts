@@ -12,14 +12,19 @@ const UNAVAILABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when t
 
 interface ErrorWithCode {
   code?: unknown;
+  syscall?: unknown;
   message?: unknown;
   errors?: unknown;
 }
+
+/** A Unix-socket DATABASE_URL whose server is down: its socket file is gone, so connect() says ENOENT. */
+const isMissingSocket = ({ code, syscall }: ErrorWithCode): boolean => code === 'ENOENT' && syscall === 'connect';
 
 export function isUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message, errors } = error as ErrorWithCode;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+  if (isMissingSocket(error as ErrorWithCode)) return true;
   if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
   // Node reports a failed connect to several addresses as an AggregateError of network errors.
   return Array.isArray(errors) && errors.some(isUnavailable);
