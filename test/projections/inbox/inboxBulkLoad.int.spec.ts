@@ -31,7 +31,7 @@ async function dump(schema: string): Promise<Record<string, string[]>> {
 }
 
 describe('inbox bulk loader', () => {
-  it('writes exactly the incremental rows, in key order, through many small COPY transactions', async () => {
+  it('writes exactly the incremental rows through many small COPY transactions', async () => {
     const def: ProjectionDefinition = {
       ...inboxProjection,
       bulkLoad: { ...inboxProjection.bulkLoad!, loader: (pool, ctx) => createInboxLoader(pool, ctx, { flushChars: 1, rowsPerTransaction: 7 }) },
@@ -46,10 +46,6 @@ describe('inbox bulk loader', () => {
       expect(await dump(SCRATCH)).toEqual(live);
       // One connection per COPY transaction (and a few more around them): the rows were cut up.
       expect(connect.mock.calls.length).toBeGreaterThan(live.entries!.length / 7);
-      // Physically in key order (what makes the key build cheap).
-      const physical = await fx.db.pool.query<{ user_id: string; inbox_seq: string }>(`SELECT user_id, inbox_seq FROM "${SCRATCH}".entries`);
-      const sorted = await fx.db.pool.query<{ user_id: string; inbox_seq: string }>(`SELECT user_id, inbox_seq FROM "${SCRATCH}".entries ORDER BY user_id, inbox_seq`);
-      expect(physical.rows).toEqual(sorted.rows);
     } finally {
       connect.mockRestore();
       await fx.db.pool.query(`DROP SCHEMA IF EXISTS "${SCRATCH}" CASCADE`);
