@@ -94,3 +94,30 @@ export const SyncDelta = Type.Object({
   nextToken: Type.String({ description: 'Pass as `since` next time; opaque' }),
   hasMore: Type.Boolean({ description: 'true: pull again at once with nextToken' }),
 });
+
+/** A plain JSON copy of a schema (no TypeBox symbols), for building serializer-only variants. */
+const plainSchema = (schema: object): Record<string, unknown> => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+
+/** `if <key> is <value> then <then> else <other>`: the branch is picked by one field. */
+const byField = (key: string, value: string, then: object, other: object) => ({
+  type: 'object',
+  if: { type: 'object', properties: { [key]: { const: value } }, required: [key] },
+  then: plainSchema(then),
+  else: plainSchema(other),
+});
+
+/**
+ * SyncDelta for the response serializer only (the route documents SyncDelta). fast-json-stringify
+ * serializes a union (anyOf) by validating the value against each branch in turn with Ajv, formats
+ * and all: per item of a delta, DeltaItem then TimelineItem, about 3.4 ms for a page of 500 items.
+ * Here each union is an if/then/else on its tag (DeltaItem's `type`, TimelineItem's `kind`: only a
+ * SystemItem has kind `system`, MessageKind never is), which picks the same branch for every value
+ * the union accepts and writes the same JSON, for about 0.7 ms per 500 items.
+ */
+export const SyncDeltaSerialization: object = (() => {
+  const item = plainSchema(DeltaConversationItem) as { properties: Record<string, unknown> };
+  item.properties.item = byField('kind', 'system', SystemItem, MessageItem);
+  const delta = plainSchema(SyncDelta) as { properties: Record<string, unknown> };
+  delta.properties.items = { type: 'array', items: byField('type', 'item', item, byField('type', 'read', DeltaReadItem, DeltaSettingsItem)) };
+  return delta;
+})();
