@@ -14,6 +14,8 @@
 // pools=shared (default): writer and projector share one pool and one store, as in one `missive serve`
 // process; the projector then queues for connections behind the appends. pools=separate: the
 // projector has its own pool and store (woken by LISTEN/NOTIFY), as a `--role projector` node would.
+// benchProcess.cpuMsPerSend: CPU of this process and of its PostgreSQL from the window start until all
+// is applied, per measured send: it moves much less than lag with the machine's other load.
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
@@ -25,7 +27,7 @@ import { conversationStreamId } from '../src/domain/streams.js';
 import { ALL_PROJECTIONS, createProjectionRunner, type ProjectionRunner } from '../src/projections/index.js';
 import type { EventStore, RecordedEvent } from '../src/store/eventStore.js';
 import { createPostgresEventStore } from '../src/store/postgres/postgresEventStore.js';
-import { machine, microsSince, newHistogram, percentilesMs, startBenchPostgres } from './support.js';
+import { machine, microsSince, postgresCpuMs, newHistogram, percentilesMs, startBenchPostgres } from './support.js';
 
 const rate = Number(process.argv[2] ?? 2_000);
 const seconds = Number(process.argv[3] ?? 20);
@@ -245,11 +247,13 @@ async function main(): Promise<void> {
 
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     let cpuAtWindowStart: NodeJS.CpuUsage | undefined;
+    let postgresCpuAtWindowStart: number | undefined;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const elapsedS = microsSince(started) / 1e6;
         if (!cpuAtWindowStart && elapsedS >= WARMUP_SECONDS) {
           cpuAtWindowStart = process.cpuUsage();
+          postgresCpuAtWindowStart = postgresCpuMs(postgres.dataDir);
           loopDelay.enable();
         }
         const due = Math.floor(Math.min(elapsedS, totalSeconds) * rate);
@@ -271,6 +275,19 @@ async function main(): Promise<void> {
     const drained = await waitUntil(() => projections.every((p) => lag.appliedMeasured(p) >= measuredOk), DRAIN_TIMEOUT_MS);
     // How long the projections needed after the last send to apply everything (0: they kept up).
     const drainSeconds = Math.round(microsSince(windowEndsAt) / 1e4) / 100;
+    // CPU from the window's start until everything is applied (sends, appends and all four
+    // projections), per measured send: a cost that does not depend on what else runs on the machine.
+    const cpuThroughDrain = process.cpuUsage(cpuAtWindowStart);
+    const postgresCpuAtEnd = postgresCpuMs(postgres.dataDir);
+    const perSend = (ms: number) => Math.round((ms / Math.max(1, measuredSends)) * 1000) / 1000;
+    const cpuMsPerSend =
+      postgresCpuAtEnd !== undefined && postgresCpuAtWindowStart !== undefined
+        ? {
+            benchProcess: perSend((cpuThroughDrain.user + cpuThroughDrain.system) / 1000),
+            postgres: perSend(postgresCpuAtEnd - postgresCpuAtWindowStart),
+            of: 'window start → all applied (window + drain), divided by measured sends',
+          }
+        : undefined;
     const { lagMs, appliedBeforeAck } = lag.summary();
     const ackedPerSecond = Math.round(ackedInWindow / windowS);
 
@@ -299,6 +316,7 @@ async function main(): Promise<void> {
           target: { lagP99Ms: 100, metBy: Object.fromEntries(Object.entries(lagMs).filter(([p]) => p !== VISIBLE_IN_LOG).map(([p, l]) => [p, l.p99 < 100])) },
           benchProcess: {
             cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1e6 / windowS) * 100),
+            cpuMsPerSend,
             eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
           },
           loadAverage: { atStart: loadAtStart, atEnd: os.loadavg() },
