@@ -51,6 +51,30 @@ async function waitUnread(client: JsonClient, user: User, atLeast: number, timeo
   }
 }
 
+/**
+ * Waits until `user`'s sync delta since `since` holds at least `count` message items. Unread comes
+ * from the sessions projection, the delta from inbox and timeline: each follows the log at its own
+ * pace, so unread can be complete while the delta still ends a few items short (a device would get a
+ * hint when the rest lands). Measurements start from a complete delta. Pulls without keeping tokens.
+ */
+async function waitDeltaHolds(client: JsonClient, user: User, since: string, count: number, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    let token = since;
+    let items = 0;
+    for (let pages = 0; pages < 10_000; pages++) {
+      const res = await client.request<Delta>('GET', `/v1/sync?since=${encodeURIComponent(token)}&limit=500`, user.token);
+      if (res.status !== 200) break;
+      items += res.body.items.filter((i) => i.type === 'item' && i.item?.messageId).length;
+      token = res.body.nextToken;
+      if (!res.body.hasMore || items >= count) break;
+    }
+    if (items >= count) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`${user.userId}'s delta holds ${items} items, expected ${count}, after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 async function sendCount(pool: LoadPool, senders: SenderSpec[], total: number, concurrency: number, tag: string): Promise<{ acks: Ack[]; failed: number }> {
   const parts = shares(senders, pool.size);
   const reports = await pool.all<SendReport>((w) => ({ cmd: 'sendClosed', senders: parts[w]!, concurrency: Math.max(1, Math.round(concurrency / pool.size)), durationMs: 30 * 60_000, tag, maxSends: Math.ceil(total / pool.size) }));
@@ -66,6 +90,7 @@ async function pageLatencies(ctx: ScenarioContext, pool: LoadPool, reps: number[
   const tokens = await inParallel(readers, 8, (r) => tokenAtHead(ctx.client, r));
   const sent = await sendCount(pool, [{ userId: sender.userId, token: sender.token, conversationId, url: ctx.target.urls[0]! }], MESSAGES_FOR_PAGES, 8, 'page');
   await inParallel(readers, 4, (r) => waitUnread(ctx.client, r, MESSAGES_FOR_PAGES, 120_000));
+  await inParallel(readers, 4, (r, j) => waitDeltaHolds(ctx.client, r, tokens[j]!, MESSAGES_FOR_PAGES, 120_000));
   const latencies: Record<string, Percentiles> = {};
   const series: Array<{ name: string; points: ReturnType<LatencyRecorder['series']> }> = [];
   const problems: Record<string, number> = {};
@@ -99,6 +124,7 @@ async function catchUp(ctx: ScenarioContext, pool: LoadPool, total: number, send
   const sent = await sendCount(pool, senders.map((s, i) => ({ userId: s.userId, token: s.token, conversationId: conversations[i]!, url: ctx.target.urls[i % ctx.target.urls.length]! })), total, 64, 'cu');
   const sendSeconds = (Date.now() - sendStarted) / 1000;
   await waitUnread(ctx.client, device!, sent.acks.length, 600_000);
+  await waitDeltaHolds(ctx.client, device!, since, sent.acks.length, 600_000);
   const pageLatency = new LatencyRecorder(wallMs());
   const delivered: Delivered[] = [];
   let token = since;
