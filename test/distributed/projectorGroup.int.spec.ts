@@ -128,11 +128,14 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what: stri
     await waitUntil(() => current(first).length > 0 && current(second).length > 0 && [...current(first), ...current(second)].sort().join() === [...NAMES].sort().join(), 'two workers splitting the projections');
     const ownedByFirst = current(first);
 
-    // Kill the first worker while it has work pending.
-    await appendSome(appends.slice(0, third));
-    await sleep(Math.floor(Math.random() * 100));
+    // Kill the first worker while events are still flowing to it: the second half of this stretch is
+    // being appended (a sleep after the last append let a fast worker finish first and the kill prove
+    // nothing).
+    await appendSome(appends.slice(0, Math.ceil(third / 2)));
+    const flowing = appendSome(appends.slice(Math.ceil(third / 2), third));
     const before = await readCheckpoints(db.pool, ownedByFirst);
     await kill(first);
+    await flowing;
     expect(ownedByFirst.some((name) => (before.get(name)?.position ?? 0n) < head), 'the killed worker had events left to apply').toBe(true);
 
     // The survivor takes the killed worker's projections once the broker notices (session timeout).
