@@ -197,7 +197,8 @@ async function freshDelta(db: Queryable, userId: string): Promise<Delta> {
   };
 }
 
-interface EntryRecord {
+/** An inbox entry row joined with its timeline item; also read by the former ten-query read kept as a test oracle. */
+export interface EntryRecord {
   inbox_seq: string;
   global_position: string;
   kind: 'item' | 'read' | 'settings';
@@ -208,7 +209,7 @@ interface EntryRecord {
   item: TimelineItem | null;
 }
 
-function entryToDeltaItem(entry: EntryRecord): DeltaItem {
+export function entryToDeltaItem(entry: EntryRecord): DeltaItem {
   const data = entry.data ?? {};
   const at = entry.at ?? '';
   if (entry.kind === 'read') {

@@ -12,6 +12,7 @@ import { getAllSessionRows, getSessionRows, getUnread } from '../../../src/proje
 import { tableIn, type Queryable } from '../../../src/projections/shared/sql.js';
 import { checkId, checkLimit } from '../../../src/projections/shared/validate.js';
 import type { Delta, DeltaItem, SyncCursor, TimelineItem } from '../../../src/projections/types.js';
+import { entryToDeltaItem, type EntryRecord } from '../../../src/projections/sync/getDelta.js';
 
 /** The projections that serve sync; the cursor's epoch is the inbox's (inbox seqs belong to one build). */
 export const SYNC_PROJECTIONS = ['inbox', 'timeline', 'sessions'] as const;
@@ -128,33 +129,7 @@ async function readFanoutGroups(q: Queryable, userId: string): Promise<Map<strin
   return groups;
 }
 
-interface EntryRecord {
-  inbox_seq: string;
-  global_position: string;
-  kind: 'item' | 'read' | 'settings';
-  conversation_id: string;
-  seq: number | null;
-  data: Record<string, unknown> | null;
-  at: string | null;
-  item: TimelineItem | null;
-}
-
-function entryToDeltaItem(entry: EntryRecord): DeltaItem {
-  const data = entry.data ?? {};
-  const at = entry.at ?? '';
-  if (entry.kind === 'read') {
-    return { type: 'read', conversationId: entry.conversation_id, seq: Number(data.seq ?? 0), deviceId: String(data.deviceId ?? ''), at };
-  }
-  if (entry.kind === 'settings') {
-    const settings: DeltaItem = { type: 'settings', conversationId: entry.conversation_id, at };
-    for (const key of ['muted', 'pinned', 'hidden'] as const) if (typeof data[key] === 'boolean') settings[key] = data[key];
-    return settings;
-  }
-  if (!entry.item) {
-    throw new ResyncRequiredError('history_evicted', `Item ${entry.conversation_id}#${entry.seq} is no longer in the warm tier; start over`);
-  }
-  return { type: 'item', conversationId: entry.conversation_id, seq: entry.seq ?? 0, item: entry.item };
-}
+// Rows map to delta items as in getDelta (entryToDeltaItem): this oracle checks the SQL, not the mapping.
 
 /** A candidate item of the delta with where it comes from (to advance the right cursor). */
 type Candidate = { position: bigint; item: DeltaItem } & ({ source: 'inbox'; inboxSeq: number } | { source: 'group' });
