@@ -41,6 +41,8 @@ const envSchema = z.object({
   MISSIVE_RECALL_WINDOW_SECONDS: positiveInt.default(24 * 3600),
   MISSIVE_MAX_GROUP_MEMBERS: positiveInt.default(100_000),
   MISSIVE_MAX_BODY_BYTES: positiveInt.default(16 * 1024),
+  // Requests per user (per client IP before authentication) per minute; 429 rate_limited past it.
+  MISSIVE_RATE_LIMIT_PER_MINUTE: positiveInt.default(1_200),
   MISSIVE_ROLES: z.string().optional(),
   MISSIVE_WS_ALLOWED_ORIGINS: z.string().default('*'),
   MISSIVE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only, at most 64').optional(),
@@ -92,6 +94,8 @@ export interface Config {
   presenceTtlMs: number;
   /** Prefix of the presence and routing keys and hint channels in Redis (deployments sharing one Redis differ here). */
   redisKeyPrefix: string;
+  /** Requests per user (per client IP before authentication) per minute. */
+  rateLimitPerMinute: number;
   /** Armed failpoints (empty: none, the default). */
   failpoints: FailpointSpec[];
 }
@@ -165,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeId: e.MISSIVE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 40)}-${randomUUID().slice(0, 8)}`,
     presenceTtlMs: e.MISSIVE_PRESENCE_TTL_MS,
     redisKeyPrefix: e.MISSIVE_REDIS_KEY_PREFIX,
+    rateLimitPerMinute: e.MISSIVE_RATE_LIMIT_PER_MINUTE,
     failpoints: e.MISSIVE_FAILPOINTS,
   };
 }

@@ -50,6 +50,9 @@ function holdLease(session: pg.PoolClient, key: number): LeaderLease {
       return held;
     },
     async release() {
+      // The connection goes back to the pool and serves the next lease: leave no listener on it.
+      session.off('error', lost);
+      session.off('end', lost);
       if (!held) return session.release(true);
       held = false;
       try {

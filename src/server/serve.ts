@@ -165,7 +165,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
 
     let url: string | undefined;
     if (has('api') || has('gateway')) {
-      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence ?? (cluster.shared ? cluster.presence : undefined), logger, metricsRegistry, hot });
+      const app = await buildApp({ config, commands, pool: db.pool, store, tokens, projections: runner, presence: gateway?.presence ?? (cluster.shared ? cluster.presence : undefined), logger, metricsRegistry, hot, options: { rateLimitMax: config.rateLimitPerMinute, rateLimitWindowMs: 60_000 } });
       gateway?.attach(app.server);
       closers.push(() => app.close());
       // Upgraded sockets are not tracked by the HTTP server: close them first (closers run in reverse).

@@ -18,20 +18,47 @@ export interface KafkaPublisherOptions {
 }
 
 export async function createKafkaPublisher(options: KafkaPublisherOptions): Promise<EventPublisher> {
-  const producer: Producer = options.kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Java's murmur2 partitioner: the same key lands in the same partition as with Java clients.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  const connect = async (): Promise<Producer> => {
+    const producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Java's murmur2 partitioner: the same key lands in the same partition as with Java clients.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
+    return producer;
+  };
+  // After a failed send the idempotent producer's sequence numbers may no longer match the broker's
+  // (a request can fail after the broker appended it, or a restarted broker can have lost the
+  // producer's state): every later send is then refused with OUT_OF_ORDER_SEQUENCE_NUMBER, forever.
+  // kafkajs never bumps the producer epoch itself, so a failed producer is dropped and the next
+  // publish starts a new one (a new producer id, sequences from 0). The caller re-publishes from its
+  // checkpoint; consumers deduplicate by position.
+  let current: Producer | undefined = await connect();
   return {
     async publish(events: readonly RecordedEvent[]) {
-      for (const chunk of chunksBySize(events.map(encodeEventMessage), MAX_SEND_BYTES)) {
-        await producer.send({ topic: options.topic, acks: -1, messages: chunk });
+      current ??= await connect();
+      const producer = current;
+      try {
+        for (const chunk of chunksBySize(events.map(encodeEventMessage), MAX_SEND_BYTES)) {
+          await producer.send({ topic: options.topic, acks: -1, messages: chunk });
+        }
+      } catch (error) {
+        if (current === producer) current = undefined;
+        await producer.disconnect().catch(() => {});
+        throw error;
       }
     },
-    close: () => producer.disconnect(),
+    async close() {
+      const producer = current;
+      current = undefined;
+      await producer?.disconnect();
+    },
   };
 }
 

@@ -63,6 +63,10 @@ export async function startServe(options: ServeOptions): Promise<ServeChild> {
       HOST: '127.0.0.1',
       MISSIVE_DEV_AUTH: 'true',
       MISSIVE_JWT_SECRET: SECRET,
+      // The load here runs each user as fast as the machine allows, so the default per-user limit
+      // (1,200/min) would answer some sends 429 on a fast run and none on a slow one. These tests are
+      // about crashes, not the limiter (test/api/*rateLimit*), which stays on, with a limit load never reaches.
+      MISSIVE_RATE_LIMIT_PER_MINUTE: '1000000',
       // A projector-only process says it is serving in an info line; an API answers /healthz.
       MISSIVE_LOG_LEVEL: projectorOnly ? 'info' : 'warn',
       ...(options.roles ? { MISSIVE_ROLES: options.roles } : {}),
