@@ -55,7 +55,7 @@ function page(streamId: string, first: number, count: number): RecordedEvent[] {
     globalPosition: BigInt(first + i),
     recordedAt: new Date(),
     data: { text: `event ${first + i}` },
-    metadata: {},
+    metadata: { actorId: 'relay-test', schemaVersion: 1 },
   }));
 }
 
