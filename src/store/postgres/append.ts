@@ -192,7 +192,7 @@ export async function beginAppend(
 
 // ---------------------------------------------------------------------------------------------------
 // Group commit. Appends to different streams that arrive while earlier ones are in flight are sent
-// together as one missive_append_batch call (migrations/005_append_batch.sql): one round trip, one
+// together as one missive_append_batch call (migrations/005_append_batch.sql, 006): one round trip, one
 // transaction, one WAL flush and one NOTIFY for all of them, instead of one each. Alone (nothing in
 // flight, or a single request queued) an append goes through missive_append exactly as before, so
 // batching adds no latency when the store is idle. A request's answer is exactly what missive_append
