@@ -50,7 +50,9 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
         }
       } catch (error) {
         if (current === producer) current = undefined;
-        await producer.disconnect().catch(() => {});
+        // Not awaited: kafkajs first waits for the failed producer's pending requests (up to their
+        // timeout), and the relay's retry must not wait behind a producer it no longer uses.
+        void producer.disconnect().catch(() => {});
         throw error;
       }
     },
