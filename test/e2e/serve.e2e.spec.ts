@@ -7,7 +7,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { freePort } from '../support/globalSetup.js';
-import { redisPrefixesOf } from '../support/redisPrefixes.js';
+import { sharedServiceNamesOf } from '../support/sharedServices.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SECRET = 'e2e-secret-at-least-16-chars';
@@ -20,7 +20,7 @@ interface Server {
 async function startServe(databaseUrl: string, port: number): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, ...redisPrefixesOf(databaseUrl), DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...sharedServiceNamesOf(databaseUrl), DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: SECRET, MISSIVE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -70,6 +70,8 @@ if (unavailable) console.warn(unavailable);
     const env = (node: string) => ({
       KAFKA_BROKERS: broker.brokers.join(','),
       MISSIVE_KAFKA_PARTITIONS: '4',
+      // The broker is this test's own: the default topic, which the checks below read.
+      MISSIVE_KAFKA_TOPIC: EVENTS_TOPIC,
       MISSIVE_NODE_ID: node,
       // The shared Redis CI may export would route hints between these nodes: fine, but not needed.
     });

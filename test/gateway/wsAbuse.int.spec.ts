@@ -17,7 +17,7 @@ import { countEvents } from '../support/liveServer.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { connect, eventually, metricValue, sleep, startGateway, type TestClient } from './gatewayHarness.js';
 import { createGatewayFixture } from './gatewayFixture.js';
-import { redisPrefixesOf } from '../support/redisPrefixes.js';
+import { sharedServiceNamesOf } from '../support/sharedServices.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const JWT = { secret: 'ws-abuse-secret-0123456789abcdef', issuer: 'missive', audience: 'missive' };
@@ -64,7 +64,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       DATABASE_URL: db.url,
-      ...redisPrefixesOf(db.url),
+      ...sharedServiceNamesOf(db.url),
       PORT: String(port),
       HOST: '127.0.0.1',
       MISSIVE_DEV_AUTH: 'false',

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './freePort.js';
-import { redisPrefixesOf } from './redisPrefixes.js';
+import { sharedServiceNamesOf } from './sharedServices.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE_JWT_SECRET = 'gateway-cluster-secret-16+';
@@ -26,7 +26,7 @@ export async function startServeNode(env: Record<string, string>, readyTimeoutMs
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: NODE_JWT_SECRET, MISSIVE_LOG_LEVEL: 'warn', ...hotPrefixOf(env), ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MISSIVE_DEV_AUTH: 'true', MISSIVE_JWT_SECRET: NODE_JWT_SECRET, MISSIVE_LOG_LEVEL: 'warn', ...serviceNamesOf(env), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -73,4 +73,4 @@ export async function callApi(base: string, token: string | null, method: string
 export const devToken = async (base: string, userId: string): Promise<string> =>
   (await callApi(base, null, 'POST', '/v1/dev/token', { userId })).body.token as string;
 
-export const hotPrefixOf = (env: Record<string, string>): Record<string, string> => redisPrefixesOf(env.DATABASE_URL);
+export const serviceNamesOf = (env: Record<string, string>): Record<string, string> => sharedServiceNamesOf(env.DATABASE_URL);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FAILPOINT_EXIT_CODE, FAILPOINT_MARKER } from '../../../src/failpoints/failpoints.js';
-import { redisPrefixesOf } from '../../support/redisPrefixes.js';
+import { sharedServiceNamesOf } from '../../support/sharedServices.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const SECRET = 'faults-secret-at-least-16-chars';
@@ -58,7 +58,7 @@ export async function startServe(options: ServeOptions): Promise<ServeChild> {
       ...process.env,
       DATABASE_URL: options.databaseUrl,
       // Restarts on the same database keep their hot tier; other tests' logs never share it.
-      ...redisPrefixesOf(options.databaseUrl),
+      ...sharedServiceNamesOf(options.databaseUrl),
       PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       MISSIVE_DEV_AUTH: 'true',
